@@ -1,0 +1,37 @@
+# Developer set-up for a fresh Debian 12 machine: installs what strata's own
+# build needs and is missing (Eigen, nlohmann_json; libtorch-dev too when
+# STRATA_WITH_LIBTORCH=ON is passed with -D). Run as `cmake -P cmake/bootstrap.cmake`.
+# Only the README's commands run this; configuring strata never installs anything.
+set(packages)
+if(NOT EXISTS /usr/include/eigen3/Eigen/Core)
+  list(APPEND packages libeigen3-dev)
+endif()
+if(NOT EXISTS /usr/include/nlohmann/json.hpp)
+  list(APPEND packages nlohmann-json3-dev)
+endif()
+if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/include/torch/csrc/api/include/torch/torch.h)
+  list(APPEND packages libtorch-dev)
+endif()
+if(STRATA_WITH_FUZZ AND NOT EXISTS /usr/bin/clang++)
+  list(APPEND packages clang libclang-rt-dev)
+endif()
+
+if(NOT packages)
+  message(STATUS "strata bootstrap: every dependency is present")
+  return()
+endif()
+
+find_program(APT_GET apt-get)
+if(NOT APT_GET)
+  message(FATAL_ERROR "strata bootstrap: missing ${packages} and no apt-get to install them; install them by hand")
+endif()
+message(STATUS "strata bootstrap: installing ${packages}")
+set(ENV{DEBIAN_FRONTEND} noninteractive)
+execute_process(COMMAND ${APT_GET} update -qq RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "strata bootstrap: apt-get update failed (are you root?)")
+endif()
+execute_process(COMMAND ${APT_GET} install -y -qq --no-install-recommends ${packages} RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "strata bootstrap: apt-get install ${packages} failed")
+endif()

@@ -1,0 +1,12 @@
+#pragma once
+/// \file
+/// The one include for all of strata.
+
+#include "strata/core/eigen.hpp"
+#include "strata/core/error.hpp"
+#include "strata/core/generator.hpp"
+#include "strata/core/print.hpp"
+#include "strata/core/shape.hpp"
+#include "strata/core/storage.hpp"
+#include "strata/core/tensor.hpp"
+#include "strata/core/threads.hpp"

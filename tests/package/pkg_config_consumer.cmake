@@ -1,0 +1,17 @@
+# Builds the consumer with nothing but the compiler and `pkg-config strata`.
+find_program(PKG_CONFIG pkg-config REQUIRED)
+set(ENV{PKG_CONFIG_PATH} ${PREFIX}/share/pkgconfig)
+execute_process(COMMAND ${PKG_CONFIG} --cflags --libs strata OUTPUT_VARIABLE flags RESULT_VARIABLE result
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "pkg-config --cflags --libs strata failed")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+execute_process(COMMAND ${CXX} -O1 ${SOURCE} ${flags} -o ${OUTPUT} RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "compiling with pkg-config flags (${flags}) failed")
+endif()
+execute_process(COMMAND ${OUTPUT} RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "the pkg-config consumer failed")
+endif()
