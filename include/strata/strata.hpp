@@ -10,3 +10,8 @@
 #include "strata/core/storage.hpp"
 #include "strata/core/tensor.hpp"
 #include "strata/core/threads.hpp"
+#include "strata/nn/functional/linear.hpp"
+#include "strata/nn/identity.hpp"
+#include "strata/nn/init.hpp"
+#include "strata/nn/linear.hpp"
+#include "strata/nn/module.hpp"
