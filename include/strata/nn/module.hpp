@@ -115,7 +115,7 @@ class Module {
         *slot = source.clone();  // a parameter not yet materialised (LazyLinear) takes the loaded shape
       }
     }
-    parameters_loaded();
+    notify_parameters_loaded();
   }
 
   /// Writes the layer the way libtorch prints it, e.g.
@@ -147,6 +147,11 @@ class Module {
   virtual void parameters_loaded() {}
 
  private:
+  /// parameters_loaded() on every module of the tree (a LazyLinear inside a Sequential too).
+  void notify_parameters_loaded() {
+    for (auto& [key, child] : child_modules()) child->notify_parameters_loaded();
+    parameters_loaded();
+  }
   void collect_slots(const std::string& prefix, std::vector<std::pair<std::string, Tensor<T>*>>& out) {
     for (auto& [key, slot] : parameter_slots()) {
       out.emplace_back(prefix + key, slot);
