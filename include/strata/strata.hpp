@@ -10,6 +10,7 @@
 #include "strata/core/storage.hpp"
 #include "strata/core/tensor.hpp"
 #include "strata/core/threads.hpp"
+#include "strata/nn/conversions.hpp"
 #include "strata/nn/functional/linear.hpp"
 #include "strata/nn/identity.hpp"
 #include "strata/nn/init.hpp"
