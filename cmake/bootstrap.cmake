@@ -1,6 +1,6 @@
 # Developer set-up for a fresh Debian 12 machine: installs what strata's own
-# build needs and is missing (Eigen, nlohmann_json; libtorch-dev too when
-# STRATA_WITH_LIBTORCH=ON is passed with -D). Run as `cmake -P cmake/bootstrap.cmake`.
+# build needs and is missing (Eigen, nlohmann_json; libtorch-dev and OpenBLAS too
+# when STRATA_WITH_LIBTORCH=ON is passed with -D, before -P). Run as `cmake -P cmake/bootstrap.cmake`.
 # Only the README's commands run this; configuring strata never installs anything.
 set(packages)
 if(NOT EXISTS /usr/include/eigen3/Eigen/Core)
@@ -11,6 +11,11 @@ if(NOT EXISTS /usr/include/nlohmann/json.hpp)
 endif()
 if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/include/torch/csrc/api/include/torch/torch.h)
   list(APPEND packages libtorch-dev)
+endif()
+# libtorch recommends OpenBLAS; without it (as with --no-install-recommends) its
+# GEMMs fall back to the reference BLAS and a side-by-side benchmark says nothing.
+if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/lib/x86_64-linux-gnu/libopenblas.so.0)
+  list(APPEND packages libopenblas0)
 endif()
 if(STRATA_WITH_FUZZ AND NOT EXISTS /usr/bin/clang++)
   list(APPEND packages clang libclang-rt-dev)

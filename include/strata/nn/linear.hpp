@@ -102,16 +102,24 @@ class Linear : public Module<T> {
  private:
   /// weight() and bias() are writable; a tensor of the wrong shape put there is caught here.
   void check_parameters() const {
-    const Shape expected{options_.out_features(), options_.in_features()};
-    detail::check(weight_.defined() && weight_.shape() == expected, "Linear: expected weight of shape ", expected,
-                  ", got ", weight_.defined() ? to_string(weight_.shape()) : std::string("an undefined tensor"));
+    // Cheap on success (no Shape built, no message formatted): it runs on every forward.
+    const auto undefined_or = [](const Tensor<T>& t) {
+      return t.defined() ? to_string(t.shape()) : std::string("an undefined tensor");
+    };
+    const Shape& w = weight_.shape();
+    if (!(weight_.defined() && w.size() == 2 && w[0] == options_.out_features() && w[1] == options_.in_features())) {
+      throw Error(detail::concat("Linear: expected weight of shape ",
+                                 Shape{options_.out_features(), options_.in_features()}, ", got ",
+                                 undefined_or(weight_)));
+    }
     if (options_.bias()) {
-      detail::check(bias_.defined() && bias_.shape() == Shape{options_.out_features()},
-                    "Linear: expected bias of shape [", options_.out_features(), "], got ",
-                    bias_.defined() ? to_string(bias_.shape()) : std::string("an undefined tensor"));
+      if (!(bias_.defined() && bias_.shape().size() == 1 && bias_.shape()[0] == options_.out_features())) {
+        throw Error(detail::concat("Linear: expected bias of shape [", options_.out_features(), "], got ",
+                                   undefined_or(bias_)));
+      }
     } else {
       detail::check(!bias_.defined(), "Linear: the layer was built with bias=false but a bias of shape ",
-                    bias_.defined() ? to_string(bias_.shape()) : std::string(), " was set");
+                    bias_.shape(), " was set");
     }
   }
 

@@ -1,0 +1,31 @@
+#pragma once
+// One benchmark case of strata_bench: the same work done by strata and, when
+// the build has libtorch, by libtorch on the very same weights and inputs.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace strata_bench {
+
+/// Runs the work once (allocating and dropping its output, as a user's call would).
+using Runner = std::function<void()>;
+
+struct Case {
+  std::string name;       ///< BM_<name> in Google Benchmark's output
+  std::string what;       ///< the torch-style description printed in the table
+  double flops = 0;       ///< floating-point operations of one run
+  double goal = 0;        ///< PERF.md's goal for strata time / libtorch time (0: none)
+  bool report_workspace = false;  ///< conv-like cases: print peak extra heap per call
+  std::int64_t output_bytes = 0;  ///< subtracted from the peak heap to give the workspace
+  Runner strata;          ///< strata's public API (layer forward or kernel)
+  Runner reference;       ///< optional: the plain path a fast path replaces
+  std::string reference_name;
+  Runner torch;           ///< empty without libtorch
+};
+
+/// Linear cases (linear_cases.cpp).
+void add_linear_cases(std::vector<Case>& cases);
+
+}  // namespace strata_bench

@@ -1,0 +1,118 @@
+// libtorch runners for strata_bench (see torch_bridge.hpp).
+
+#include "torch_bridge.hpp"
+
+#ifdef STRATA_BENCH_WITH_LIBTORCH
+
+#include <dlfcn.h>
+
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+namespace strata_bench {
+namespace {
+
+/// A torch view of a strata tensor's memory: same sizes, strides and data.
+at::Tensor view_of(const strata::Tensor<float>& t) {
+  const std::vector<std::int64_t> sizes(t.shape().begin(), t.shape().end());
+  return torch::from_blob(const_cast<float*>(t.data()), sizes, t.strides(), torch::kFloat32);
+}
+
+/// A runner that keeps the strata tensors alive and runs `op` under NoGradGuard.
+template <typename Op>
+Runner make_runner(std::vector<strata::Tensor<float>> keep, Op op) {
+  return [keep = std::move(keep), op]() {
+    at::NoGradGuard no_grad;
+    at::Tensor y = op();
+    benchmark::DoNotOptimize(y.data_ptr());
+  };
+}
+
+template <typename F>
+F blas_symbol(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
+bool libtorch_available() { return true; }
+
+std::string libtorch_description() {
+  std::string text = "libtorch " TORCH_VERSION;
+  if (auto config = blas_symbol<char* (*)()>("openblas_get_config")) {
+    text += ", GEMM through OpenBLAS (";
+    text += config();
+    text += ")";
+  } else {
+    text += ", no OpenBLAS loaded (reference BLAS? install libopenblas0 for a fair comparison)";
+  }
+  return text;
+}
+
+void set_libtorch_threads(int n) {
+  at::set_num_threads(n);
+  // OpenBLAS's pthread build keeps its own pool, sized to the machine, which
+  // at::set_num_threads does not touch.
+  if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(n);
+}
+
+Runner torch_linear(const strata::Tensor<float>& x, const strata::Tensor<float>& w, const strata::Tensor<float>& b) {
+  at::Tensor tx = view_of(x), tw = view_of(w), tb = b.defined() ? view_of(b) : at::Tensor();
+  return make_runner({x, w, b}, [=] { return at::linear(tx, tw, tb); });
+}
+
+Runner torch_bilinear(const strata::Tensor<float>& x1, const strata::Tensor<float>& x2,
+                      const strata::Tensor<float>& w, const strata::Tensor<float>& b) {
+  at::Tensor t1 = view_of(x1), t2 = view_of(x2), tw = view_of(w), tb = b.defined() ? view_of(b) : at::Tensor();
+  return make_runner({x1, x2, w, b}, [=] { return at::bilinear(t1, t2, tw, tb); });
+}
+
+Runner torch_conv(const strata::Tensor<float>& x, const strata::Tensor<float>& w, const strata::Tensor<float>& b,
+                  const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding,
+                  const std::vector<std::int64_t>& dilation, std::int64_t groups) {
+  at::Tensor tx = view_of(x), tw = view_of(w), tb = b.defined() ? view_of(b) : at::Tensor();
+  if (x.dim() == 3) {
+    return make_runner({x, w, b}, [=] { return at::conv1d(tx, tw, tb, stride, padding, dilation, groups); });
+  }
+  return make_runner({x, w, b}, [=] { return at::conv2d(tx, tw, tb, stride, padding, dilation, groups); });
+}
+
+Runner torch_im2col(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
+                    const std::vector<std::int64_t>& dilation, const std::vector<std::int64_t>& padding,
+                    const std::vector<std::int64_t>& stride) {
+  at::Tensor tx = view_of(x);
+  return make_runner({x}, [=] { return at::im2col(tx, kernel, dilation, padding, stride); });
+}
+
+}  // namespace strata_bench
+
+#else  // no libtorch in this build
+
+namespace strata_bench {
+
+bool libtorch_available() { return false; }
+std::string libtorch_description() {
+  return "libtorch: not in this build (configure with -DSTRATA_WITH_LIBTORCH=ON, see the README)";
+}
+void set_libtorch_threads(int) {}
+Runner torch_linear(const strata::Tensor<float>&, const strata::Tensor<float>&, const strata::Tensor<float>&) {
+  return {};
+}
+Runner torch_bilinear(const strata::Tensor<float>&, const strata::Tensor<float>&, const strata::Tensor<float>&,
+                      const strata::Tensor<float>&) {
+  return {};
+}
+Runner torch_conv(const strata::Tensor<float>&, const strata::Tensor<float>&, const strata::Tensor<float>&,
+                  const std::vector<std::int64_t>&, const std::vector<std::int64_t>&,
+                  const std::vector<std::int64_t>&, std::int64_t) {
+  return {};
+}
+Runner torch_im2col(const strata::Tensor<float>&, const std::vector<std::int64_t>&, const std::vector<std::int64_t>&,
+                    const std::vector<std::int64_t>&, const std::vector<std::int64_t>&) {
+  return {};
+}
+
+}  // namespace strata_bench
+
+#endif

@@ -1,0 +1,38 @@
+#pragma once
+// The libtorch side of strata_bench. Only torch_bridge.cpp includes libtorch's
+// headers; without STRATA_BENCH_WITH_LIBTORCH every runner below is empty.
+// Torch tensors are views (from_blob) of the strata tensors' own memory, with
+// the same sizes and strides, so both libraries read the very same inputs.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <strata/core/tensor.hpp>
+
+#include "bench_case.hpp"
+
+namespace strata_bench {
+
+/// True when this binary was built with libtorch.
+bool libtorch_available();
+/// "libtorch 1.13.1, OpenBLAS 0.3.21 ..." (or why there is none).
+std::string libtorch_description();
+/// at::set_num_threads(n), and OpenBLAS's own pool when libtorch uses it.
+void set_libtorch_threads(int n);
+
+/// at::linear(x, w, b); b may be undefined.
+Runner torch_linear(const strata::Tensor<float>& x, const strata::Tensor<float>& w, const strata::Tensor<float>& b);
+/// at::bilinear(x1, x2, w, b).
+Runner torch_bilinear(const strata::Tensor<float>& x1, const strata::Tensor<float>& x2,
+                      const strata::Tensor<float>& w, const strata::Tensor<float>& b);
+/// at::conv1d / at::conv2d (chosen by x's rank) with zero padding.
+Runner torch_conv(const strata::Tensor<float>& x, const strata::Tensor<float>& w, const strata::Tensor<float>& b,
+                  const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding,
+                  const std::vector<std::int64_t>& dilation, std::int64_t groups);
+/// at::im2col (torch.nn.functional.unfold) of a 4-D input.
+Runner torch_im2col(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
+                    const std::vector<std::int64_t>& dilation, const std::vector<std::int64_t>& padding,
+                    const std::vector<std::int64_t>& stride);
+
+}  // namespace strata_bench
