@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -39,10 +40,14 @@ enum class Layout { kContiguous, kPermuted, kNarrowed, kStrided };
 
 inline const char* layout_name(Layout layout) {
   switch (layout) {
-    case Layout::kContiguous: return "contiguous";
-    case Layout::kPermuted: return "permuted";
-    case Layout::kNarrowed: return "narrowed";
-    case Layout::kStrided: return "strided";
+    case Layout::kContiguous:
+      return "contiguous";
+    case Layout::kPermuted:
+      return "permuted";
+    case Layout::kNarrowed:
+      return "narrowed";
+    case Layout::kStrided:
+      return "strided";
   }
   return "?";
 }
@@ -171,6 +176,42 @@ template <typename T>
       return ::testing::AssertionFailure() << "element " << e << ": got " << gv[e] << ", expected " << ref.value[e]
                                            << " (|diff| " << diff << " > bound " << bound << ")";
   }
+  return ::testing::AssertionSuccess();
+}
+
+/// Checks that the elements of t look like independent draws of U(-bound, bound):
+/// every value in [-bound, bound), the sample mean within 5 standard errors of 0
+/// (sd = bound / sqrt(3 n)), the mean of squares within 5 standard errors of
+/// bound^2 / 3 (sd = sqrt(4/45) bound^2 / sqrt(n), from E x^4 = bound^4 / 5), and,
+/// for n >= 1000, some |value| above bound * (1 - 20 / n) (all values below it
+/// has probability (1 - 20/n)^n < e^-20): a bound smaller than claimed fails.
+/// With a fixed seed the result is deterministic; 5 standard errors make a
+/// correct implementation fail for fewer than one seed in a million.
+template <typename T>
+::testing::AssertionResult looks_uniform(const strata::Tensor<T>& t, double exact_bound) {
+  // The generator draws in T, from the bound rounded to T.
+  const double bound = static_cast<double>(static_cast<T>(exact_bound));
+  const std::vector<double> v = values_of(t);
+  const double n = static_cast<double>(v.size());
+  if (v.empty()) return ::testing::AssertionFailure() << "no values";
+  double sum = 0, sum_sq = 0, largest = 0;
+  for (double x : v) {
+    if (!(x >= -bound && x < bound))
+      return ::testing::AssertionFailure() << x << " is outside [-" << bound << ", " << bound << ")";
+    sum += x;
+    sum_sq += x * x;
+    largest = std::max(largest, std::abs(x));
+  }
+  const double mean = sum / n, mean_sq = sum_sq / n;
+  const double mean_tol = 5 * bound / std::sqrt(3 * n);
+  const double sq_tol = 5 * std::sqrt(4.0 / 45.0) * bound * bound / std::sqrt(n);
+  if (std::abs(mean) > mean_tol)
+    return ::testing::AssertionFailure() << "mean " << mean << " is further than " << mean_tol << " from 0";
+  if (std::abs(mean_sq - bound * bound / 3) > sq_tol)
+    return ::testing::AssertionFailure() << "mean square " << mean_sq << " is further than " << sq_tol << " from "
+                                         << bound * bound / 3;
+  if (v.size() >= 1000 && largest < bound * (1 - 20 / n))
+    return ::testing::AssertionFailure() << "largest |value| " << largest << " stays well below the bound " << bound;
   return ::testing::AssertionSuccess();
 }
 

@@ -46,9 +46,9 @@ TYPED_TEST(BilinearKernelTest, NoInputFeaturesGivesTheBias) {
 
 TEST(BilinearKernelChunks, BoundTheBufferButKeepGemmRows) {
   using strata::detail::bilinear_chunk_rows;
-  EXPECT_EQ(bilinear_chunk_rows(128, 20, 30), 128);          // 128 * 600 elements fit at once
-  EXPECT_EQ(bilinear_chunk_rows(100000, 20, 30), 1747);      // 2^20 / 600
-  EXPECT_EQ(bilinear_chunk_rows(100000, 256, 256), 64);      // at least 64 rows per GEMM
+  EXPECT_EQ(bilinear_chunk_rows(128, 20, 30), 128);      // 128 * 600 elements fit at once
+  EXPECT_EQ(bilinear_chunk_rows(100000, 20, 30), 1747);  // 2^20 / 600
+  EXPECT_EQ(bilinear_chunk_rows(100000, 256, 256), 64);  // at least 64 rows per GEMM
   EXPECT_EQ(bilinear_chunk_rows(3, 256, 256), 3);
   EXPECT_EQ(bilinear_chunk_rows(5, 0, 7), 5);
 }
@@ -66,8 +66,8 @@ TYPED_TEST(BilinearKernelTest, MatchesNaiveReferenceOverShapeGrid) {
           const Tensor w = Tensor::randn({N, I, J}, gen);
           const Tensor b = with_bias ? Tensor::randn({N}, gen) : Tensor();
           Tensor out = Tensor::empty({M, N});
-          strata::kernels::bilinear(x1.data(), x2.data(), w.data(), with_bias ? b.data() : nullptr, out.data(), M, I,
-                                    J, N);
+          strata::kernels::bilinear(x1.data(), x2.data(), w.data(), with_bias ? b.data() : nullptr, out.data(), M, I, J,
+                                    N);
           EXPECT_TRUE(strata_test::matches_reference(out, strata_test::naive_bilinear(x1, x2, w, b)))
               << "M=" << M << " I=" << I << " J=" << J << " N=" << N << " bias=" << with_bias;
         }

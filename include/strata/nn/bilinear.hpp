@@ -106,18 +106,23 @@ class Bilinear : public Module<T> {
   }
 
  private:
-  /// weight() and bias() are writable; a tensor of the wrong shape put there is caught here.
+  /// weight() and bias() are writable; a tensor of the wrong shape put there
+  /// is caught here. Cheap on success (no message built): it runs on every forward.
   void check_parameters() const {
-    const Shape expected{options_.out_features(), options_.in1_features(), options_.in2_features()};
-    detail::check(weight_.defined() && weight_.shape() == expected, "Bilinear: expected weight of shape ", expected,
-                  ", got ", detail::bilinear_describe(weight_.shape(), weight_.defined()));
+    const index_t out = options_.out_features(), in1 = options_.in1_features(), in2 = options_.in2_features();
+    const Shape& w = weight_.shape();
+    if (!(weight_.defined() && w.size() == 3 && w[0] == out && w[1] == in1 && w[2] == in2)) {
+      throw Error(detail::concat("Bilinear: expected weight of shape ", Shape{out, in1, in2}, ", got ",
+                                 detail::bilinear_describe(weight_.shape(), weight_.defined())));
+    }
     if (options_.bias()) {
-      detail::check(bias_.defined() && bias_.shape() == Shape{options_.out_features()},
-                    "Bilinear: expected bias of shape [", options_.out_features(), "], got ",
-                    detail::bilinear_describe(bias_.shape(), bias_.defined()));
-    } else {
-      detail::check(!bias_.defined(), "Bilinear: the layer was built with bias=false but a bias of shape ",
-                    bias_.shape(), " was set");
+      if (!(bias_.defined() && bias_.shape().size() == 1 && bias_.shape()[0] == out)) {
+        throw Error(detail::concat("Bilinear: expected bias of shape [", out, "], got ",
+                                   detail::bilinear_describe(bias_.shape(), bias_.defined())));
+      }
+    } else if (bias_.defined()) {
+      throw Error(detail::concat("Bilinear: the layer was built with bias=false but a bias of shape ", bias_.shape(),
+                                 " was set"));
     }
   }
 

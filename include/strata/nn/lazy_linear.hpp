@@ -14,6 +14,7 @@
 #include "strata/core/tensor.hpp"
 #include "strata/nn/functional/linear.hpp"
 #include "strata/nn/init.hpp"
+#include "strata/nn/linear.hpp"
 #include "strata/nn/module.hpp"
 
 namespace strata {
@@ -113,8 +114,8 @@ class LazyLinear : public Module<T> {
   /// the load, so that a failed load changes nothing.
   void parameters_loaded() override {
     if (!has_uninitialized_params()) return;  // Module checked the shapes against the existing parameters
-    const bool weight_ok = weight_.defined() && weight_.dim() == 2 && weight_.size(0) == out_features_ &&
-                           weight_.size(1) > 0;
+    const bool weight_ok =
+        weight_.defined() && weight_.dim() == 2 && weight_.size(0) == out_features_ && weight_.size(1) > 0;
     const bool bias_ok = !has_bias_ || (bias_.defined() && bias_.shape() == Shape{out_features_});
     if (!weight_ok || !bias_ok) {
       const std::string got = detail::concat(
@@ -142,18 +143,24 @@ class LazyLinear : public Module<T> {
     reset_parameters();
   }
 
-  /// weight() and bias() are writable; a tensor of the wrong shape put there is caught here.
+  /// weight() and bias() are writable; a tensor of the wrong shape put there
+  /// is caught here. Cheap on success (no message built): it runs on every forward.
   void check_parameters() const {
-    const Shape expected{out_features_, in_features_};
-    detail::check(weight_.defined() && weight_.shape() == expected, "LazyLinear: expected weight of shape ", expected,
-                  ", got ", weight_.defined() ? to_string(weight_.shape()) : std::string("an undefined tensor"));
+    const auto describe = [](const Tensor<T>& t) {
+      return t.defined() ? to_string(t.shape()) : std::string("an undefined tensor");
+    };
+    const Shape& w = weight_.shape();
+    if (!(weight_.defined() && w.size() == 2 && w[0] == out_features_ && w[1] == in_features_)) {
+      throw Error(detail::concat("LazyLinear: expected weight of shape ", Shape{out_features_, in_features_}, ", got ",
+                                 describe(weight_)));
+    }
     if (has_bias_) {
-      detail::check(bias_.defined() && bias_.shape() == Shape{out_features_}, "LazyLinear: expected bias of shape [",
-                    out_features_, "], got ",
-                    bias_.defined() ? to_string(bias_.shape()) : std::string("an undefined tensor"));
-    } else {
-      detail::check(!bias_.defined(), "LazyLinear: the layer was built with bias=false but a bias of shape ",
-                    bias_.shape(), " was set");
+      if (!(bias_.defined() && bias_.shape().size() == 1 && bias_.shape()[0] == out_features_)) {
+        throw Error(detail::concat("LazyLinear: expected bias of shape [", out_features_, "], got ", describe(bias_)));
+      }
+    } else if (bias_.defined()) {
+      throw Error(detail::concat("LazyLinear: the layer was built with bias=false but a bias of shape ", bias_.shape(),
+                                 " was set"));
     }
   }
 
@@ -163,6 +170,23 @@ class LazyLinear : public Module<T> {
   Tensor<T> weight_;
   Tensor<T> bias_;
 };
+
+/// The Linear that an initialised LazyLinear has become (torch turns the
+/// module itself into a Linear at that point), with copies of its parameters.
+/// Like the other conversions it builds the Linear through its constructor,
+/// which draws from the default generator before the copy.
+/// Example: `fc(x); strata::nn::Linear<float> plain = strata::nn::to_linear(fc);`
+/// Throws strata::Error when the LazyLinear is still uninitialised.
+template <typename T>
+Linear<T> to_linear(const LazyLinear<T>& lazy) {
+  detail::check(!lazy.has_uninitialized_params(),
+                "to_linear: the LazyLinear is uninitialised (its in_features is inferred by the first forward or "
+                "taken from load_state_dict)");
+  Linear<T> fc(LinearOptions(lazy.in_features(), lazy.out_features()).bias(lazy.has_bias()));
+  fc.weight().copy_(lazy.weight());
+  if (lazy.has_bias()) fc.bias().copy_(lazy.bias());
+  return fc;
+}
 
 }  // namespace nn
 }  // namespace strata

@@ -45,8 +45,7 @@ TYPED_TEST(FunctionalBilinearTest, OutputShapes) {
   namespace F = strata::nn::functional;
   strata::Generator gen(1);
   const Tensor w = Tensor::randn({40, 20, 30}, gen), b = Tensor::randn({40}, gen);
-  EXPECT_EQ(F::bilinear(Tensor::randn({128, 20}, gen), Tensor::randn({128, 30}, gen), w, b).shape(),
-            (Shape{128, 40}));
+  EXPECT_EQ(F::bilinear(Tensor::randn({128, 20}, gen), Tensor::randn({128, 30}, gen), w, b).shape(), (Shape{128, 40}));
   EXPECT_EQ(F::bilinear(Tensor::randn({20}, gen), Tensor::randn({30}, gen), w, b).shape(), (Shape{40}));
   EXPECT_EQ(F::bilinear(Tensor::randn({2, 3, 4, 20}, gen), Tensor::randn({2, 3, 4, 30}, gen), w).shape(),
             (Shape{2, 3, 4, 40}));

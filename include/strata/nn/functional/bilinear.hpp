@@ -21,24 +21,28 @@ inline std::string bilinear_describe(const Shape& shape, bool defined) {
 /// runs the kernel. `who` starts every message ("bilinear(): " for the
 /// functional, "Bilinear: " for the layer); the wording is torch's.
 template <typename T>
-Tensor<T> bilinear_checked(const char* who, const Tensor<T>& input1, const Tensor<T>& input2,
-                           const Tensor<T>& weight, const Tensor<T>& bias) {
+Tensor<T> bilinear_checked(const char* who, const Tensor<T>& input1, const Tensor<T>& input2, const Tensor<T>& weight,
+                           const Tensor<T>& bias) {
   check(input1.defined(), who, "input1 is undefined");
   check(input2.defined(), who, "input2 is undefined");
-  const auto shapes = [&] { return concat(" (input1 shape ", input1.shape(), ", input2 shape ", input2.shape(), ")"); };
-  check(input1.dim() == input2.dim(), who, "input dimensions do not match: got ", input1.dim(), " and ", input2.dim(),
-        shapes());
-  check(input1.dim() >= 1, who, "expected inputs with at least 1 dimension (*, in1_features) and (*, in2_features)",
-        shapes());
+  // Messages are built only on failure: this runs on every forward.
+  const auto fail = [&](auto&&... what) {
+    throw Error(concat(who, what..., " (input1 shape ", input1.shape(), ", input2 shape ", input2.shape(), ")"));
+  };
+  if (input1.dim() != input2.dim()) fail("input dimensions do not match: got ", input1.dim(), " and ", input2.dim());
+  if (input1.dim() < 1) fail("expected inputs with at least 1 dimension (*, in1_features) and (*, in2_features)");
   for (index_t d = 0; d + 1 < input1.dim(); ++d) {
-    check(input1.size(d) == input2.size(d), who, "input batch dimensions do not match at dim ", d, ": got ",
-          input1.size(d), " and ", input2.size(d), shapes());
+    if (input1.size(d) != input2.size(d)) {
+      fail("input batch dimensions do not match at dim ", d, ": got ", input1.size(d), " and ", input2.size(d));
+    }
   }
   const index_t out_features = weight.size(0), in1_features = weight.size(1), in2_features = weight.size(2);
-  check(input1.size(-1) == in1_features, who, "input1 size does not match weight size: got ", input1.size(-1),
-        " but expected ", in1_features, shapes());
-  check(input2.size(-1) == in2_features, who, "input2 size does not match weight size: got ", input2.size(-1),
-        " but expected ", in2_features, shapes());
+  if (input1.size(-1) != in1_features) {
+    fail("input1 size does not match weight size: got ", input1.size(-1), " but expected ", in1_features);
+  }
+  if (input2.size(-1) != in2_features) {
+    fail("input2 size does not match weight size: got ", input2.size(-1), " but expected ", in2_features);
+  }
 
   std::vector<index_t> out_sizes = input1.shape().vec();
   out_sizes.back() = out_features;
@@ -71,12 +75,15 @@ namespace functional {
 template <typename T>
 Tensor<T> bilinear(const Tensor<T>& input1, const Tensor<T>& input2, const Tensor<T>& weight,
                    const Tensor<T>& bias = Tensor<T>()) {
-  strata::detail::check(weight.defined() && weight.dim() == 3,
-                        "bilinear(): expected a 3-D weight (out_features, in1_features, in2_features), got ",
-                        strata::detail::bilinear_describe(weight.shape(), weight.defined()));
-  strata::detail::check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
-                        "bilinear(): expected bias of shape [", weight.size(0), "] (out_features), got ",
-                        strata::detail::bilinear_describe(bias.shape(), bias.defined()));
+  if (!(weight.defined() && weight.dim() == 3)) {
+    throw Error(
+        strata::detail::concat("bilinear(): expected a 3-D weight (out_features, in1_features, in2_features), got ",
+                               strata::detail::bilinear_describe(weight.shape(), weight.defined())));
+  }
+  if (bias.defined() && !(bias.dim() == 1 && bias.size(0) == weight.size(0))) {
+    throw Error(strata::detail::concat("bilinear(): expected bias of shape [", weight.size(0), "] (out_features), got ",
+                                       bias.shape()));
+  }
   return strata::detail::bilinear_checked("bilinear(): ", input1, input2, weight, bias);
 }
 
