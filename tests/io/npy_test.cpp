@@ -114,7 +114,8 @@ TYPED_TEST(NpyTest, RoundTripIsBitExact) {
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const std::string path = this->dir.file("t" + std::to_string(i) + ".npy");
     save_npy(path, tensors[i]);
-    EXPECT_EQ(strata_test::read_bytes(path).size() % 64, (static_cast<std::size_t>(tensors[i].numel()) * sizeof(T)) % 64)
+    EXPECT_EQ(strata_test::read_bytes(path).size() % 64,
+              (static_cast<std::size_t>(tensors[i].numel()) * sizeof(T)) % 64)
         << "header must end on a 64-byte boundary";
     EXPECT_TRUE(same_bits(load_npy<T>(path), tensors[i])) << i;
   }
@@ -156,9 +157,11 @@ TEST_F(NpyErrors, MagicVersionAndLengths) {
   expect_refused("PK\x03\x04 a zip, maybe an .npz", "not a .npy file");
   expect_refused(std::string("\x93NUMPX\x01\x00", 8), "not a .npy file");
   const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n";
-  expect_refused(npy_file(header, std::string(8, '\0'), 4, 0), "unsupported .npy version 4.0 (strata reads 1.0, 2.0 and 3.0)");
+  expect_refused(npy_file(header, std::string(8, '\0'), 4, 0),
+                 "unsupported .npy version 4.0 (strata reads 1.0, 2.0 and 3.0)");
   expect_refused(npy_file(header, std::string(8, '\0'), 1, 1), "unsupported .npy version 1.1");
-  expect_refused(std::string("\x93NUMPY\x01\x00\x10", 9), "file is 9 bytes, too short for the header length (truncated?)");
+  expect_refused(std::string("\x93NUMPY\x01\x00\x10", 9),
+                 "file is 9 bytes, too short for the header length (truncated?)");
   expect_refused(std::string("\x93NUMPY\x02\x00\x10\x00\x00", 11), "file is 11 bytes, too short for the header length");
   expect_refused(std::string("\x93NUMPY\x01\x00", 8) + le_bytes(60000, 2) + "{'descr'",
                  "header length 60000 exceeds the 8 bytes after the preamble (truncated?)");
@@ -216,7 +219,8 @@ TEST_F(NpyErrors, DataSize) {
   // Huge declared shapes fail on the size check, never reaching an allocation.
   expect_bad_header(header("'<f4'", "(1073741824, 1073741824)"),
                     "shape [1073741824, 1073741824] needs 4611686018427387904 data bytes, the file has 8", 8);
-  expect_bad_header(header("'<f8'", "(4294967296, 4294967296)"), "shape [4294967296, 4294967296] overflows int64 bytes");
+  expect_bad_header(header("'<f8'", "(4294967296, 4294967296)"),
+                    "shape [4294967296, 4294967296] overflows int64 bytes");
 }
 
 TEST_F(NpyErrors, FilesThatCannotBeReadOrWritten) {

@@ -49,8 +49,8 @@ TYPED_TEST(SafetensorsTest, RoundTripIsBitExact) {
       {"features.3.weight", Tensor<T>::randn({3, 4}, gen).transpose(0, 1)},  // non-contiguous
       {"scalar", Tensor<T>({}, {T(2.5)})},
       {"empty", Tensor<T>::empty({0, 7})},
-      {"specials", Tensor<T>({6}, {T(-0.0), nan, inf, -inf, std::numeric_limits<T>::denorm_min(),
-                                   std::numeric_limits<T>::max()})},
+      {"specials",
+       Tensor<T>({6}, {T(-0.0), nan, inf, -inf, std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::max()})},
   };
   const std::string path = this->dir.file("model.safetensors");
   save_safetensors(path, tensors);
@@ -129,11 +129,11 @@ TYPED_TEST(SafetensorsTest, ReadsTorchConversionsOfEveryDtype) {
 TYPED_TEST(SafetensorsTest, HalfAndBFloat16BitPatterns) {
   using T = TypeParam;
   const std::vector<std::uint16_t> f16{0x3C00, 0xC000, 0x7BFF, 0x0001, 0x0400, 0x8000, 0x7C00, 0xFC00, 0x3555};
-  const std::vector<double> f16_values{1, -2, 65504, std::ldexp(1.0, -24), std::ldexp(1.0, -14), -0.0,
-                                       INFINITY, -INFINITY, 0.333251953125};
+  const std::vector<double> f16_values{1,    -2,       65504,     std::ldexp(1.0, -24), std::ldexp(1.0, -14),
+                                       -0.0, INFINITY, -INFINITY, 0.333251953125};
   const std::vector<std::uint16_t> bf16{0x3F80, 0xC040, 0x7F7F, 0x0001, 0x8000, 0x7F80, 0x3EAB, 0x7FC0};
-  const std::vector<double> bf16_values{1, -3, 3.3895313892515355e38, std::ldexp(1.0, -133), -0.0, INFINITY,
-                                        0.333984375, NAN};
+  const std::vector<double> bf16_values{1,    -3,       3.3895313892515355e38, std::ldexp(1.0, -133),
+                                        -0.0, INFINITY, 0.333984375,           NAN};
   std::string data;
   for (auto v : f16) data += le_bytes(v, 2);
   for (auto v : bf16) data += le_bytes(v, 2);
@@ -187,8 +187,8 @@ TEST_F(SafetensorsErrors, TruncatedAndBadLengths) {
   expect_refused(container("", ""), "header does not start with '{'");
   expect_refused(container(" {}", ""), "header does not start with '{'");
   // A valid file cut short inside its data.
-  const std::string whole = container(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
-                                      std::string(16, '\0'));
+  const std::string whole =
+      container(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", std::string(16, '\0'));
   expect_refused(whole.substr(0, whole.size() - 3), "data_offsets [0, 16) exceed the data section (13 bytes)");
 }
 
@@ -248,20 +248,21 @@ TEST_F(SafetensorsErrors, ShapeAndByteCount) {
                        "shape [2, 2] of BF16 needs 8 bytes");
   // Huge declared shapes fail on the byte count, before anything is allocated
   // (an allocation would fail with "refusing to allocate" instead).
-  expect_refused_entry(R"({"dtype":"F16","shape":[1073741824,1073741824],"data_offsets":[0,8]})", 8,
-                       "shape [1073741824, 1073741824] of F16 needs 2305843009213693952 bytes, but data_offsets [0, 8)");
+  expect_refused_entry(
+      R"({"dtype":"F16","shape":[1073741824,1073741824],"data_offsets":[0,8]})", 8,
+      "shape [1073741824, 1073741824] of F16 needs 2305843009213693952 bytes, but data_offsets [0, 8)");
   expect_refused_entry(R"({"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]})", 8,
                        "shape [4294967296, 4294967296] of F64 overflows int64 bytes");
-  expect_refused_entry(R"({"dtype":"F32","shape":[1073741824,1073741824],"data_offsets":[0,4611686018427387904]})",
-                       8, "data_offsets [0, 4611686018427387904) exceed the data section (8 bytes)");
+  expect_refused_entry(R"({"dtype":"F32","shape":[1073741824,1073741824],"data_offsets":[0,4611686018427387904]})", 8,
+                       "data_offsets [0, 4611686018427387904) exceed the data section (8 bytes)");
 }
 
 TEST_F(SafetensorsErrors, DataRanges) {
   const std::string f32_1 = R"("dtype":"F32","shape":[1])";
   // Beyond the data section (the example from the issue).
-  expect_refused(container(R"({"0.weight":{"dtype":"F32","shape":[25],"data_offsets":[0,100]}})",
-                           std::string(64, '\0')),
-                 "tensor \"0.weight\" data_offsets [0, 100) exceed the data section (64 bytes)");
+  expect_refused(
+      container(R"({"0.weight":{"dtype":"F32","shape":[25],"data_offsets":[0,100]}})", std::string(64, '\0')),
+      "tensor \"0.weight\" data_offsets [0, 100) exceed the data section (64 bytes)");
   // Reversed.
   expect_refused(container("{\"x\":{" + f32_1 + ",\"data_offsets\":[8,4]}}", std::string(8, '\0')),
                  "tensor \"x\" data_offsets [8, 4) end before they begin");
@@ -271,15 +272,15 @@ TEST_F(SafetensorsErrors, DataRanges) {
                            std::string(10, '\0')),
                  "tensor \"b\" data_offsets [2, 10) overlap tensor \"a\" [0, 4)");
   // Two tensors on the same bytes.
-  expect_refused(container("{\"a\":{" + f32_1 + ",\"data_offsets\":[0,4]},\"b\":{" + f32_1 +
-                               ",\"data_offsets\":[0,4]}}",
-                           std::string(4, '\0')),
-                 "overlap tensor");
+  expect_refused(
+      container("{\"a\":{" + f32_1 + ",\"data_offsets\":[0,4]},\"b\":{" + f32_1 + ",\"data_offsets\":[0,4]}}",
+                std::string(4, '\0')),
+      "overlap tensor");
   // A gap between tensors, and one at the start.
-  expect_refused(container("{\"a\":{" + f32_1 + ",\"data_offsets\":[0,4]},\"b\":{" + f32_1 +
-                               ",\"data_offsets\":[8,12]}}",
-                           std::string(12, '\0')),
-                 "bytes [4, 8) of the data section belong to no tensor (safetensors requires contiguous data)");
+  expect_refused(
+      container("{\"a\":{" + f32_1 + ",\"data_offsets\":[0,4]},\"b\":{" + f32_1 + ",\"data_offsets\":[8,12]}}",
+                std::string(12, '\0')),
+      "bytes [4, 8) of the data section belong to no tensor (safetensors requires contiguous data)");
   expect_refused(container("{\"a\":{" + f32_1 + ",\"data_offsets\":[4,8]}}", std::string(8, '\0')),
                  "bytes [0, 4) of the data section belong to no tensor");
   // Trailing bytes after the last tensor.
@@ -298,8 +299,8 @@ TEST_F(SafetensorsErrors, FilesThatCannotBeRead) {
 
 TEST_F(SafetensorsErrors, Save) {
   const std::string path = dir.file("out.safetensors");
-  EXPECT_THROW_WITH(save_safetensors(path, std::map<std::string, Tensor<float>>{{"w", Tensor<float>()}}),
-                    strata::Error, "save_safetensors: " + path + ": tensor \"w\" is undefined");
+  EXPECT_THROW_WITH(save_safetensors(path, std::map<std::string, Tensor<float>>{{"w", Tensor<float>()}}), strata::Error,
+                    "save_safetensors: " + path + ": tensor \"w\" is undefined");
   EXPECT_THROW_WITH(
       save_safetensors(path, std::map<std::string, Tensor<float>>{{"__metadata__", Tensor<float>::zeros({1})}}),
       strata::Error, "\"__metadata__\" cannot name a tensor");

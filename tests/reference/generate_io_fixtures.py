@@ -84,7 +84,7 @@ def safetensors_bytes(tensors, metadata):
         offset += len(raw)
     if metadata:
         header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8")
     text += b" " * ((8 - len(text) % 8) % 8)
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
