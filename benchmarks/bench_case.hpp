@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <strata/core/tensor.hpp>
+
 namespace strata_bench {
 
 /// Runs the work once (allocating and dropping its output, as a user's call would).
@@ -16,6 +18,7 @@ struct Case {
   std::string name;       ///< BM_<name> in Google Benchmark's output
   std::string what;       ///< the torch-style description printed in the table
   double flops = 0;       ///< floating-point operations of one run
+  double bytes = 0;       ///< for cases without arithmetic (im2col): bytes written by one run
   double goal = 0;        ///< PERF.md's goal for strata time / libtorch time (0: none)
   bool report_workspace = false;  ///< conv-like cases: print peak extra heap per call
   std::int64_t output_bytes = 0;  ///< subtracted from the peak heap to give the workspace
@@ -25,7 +28,12 @@ struct Case {
   Runner torch;           ///< empty without libtorch
 };
 
+/// The classic speed test's input, [128, 256, 8] (Linear(8, 32) reads it, Conv1d(8, 32, 1) its permute).
+const strata::Tensor<float>& classic_input();
+
 /// Linear cases (linear_cases.cpp).
 void add_linear_cases(std::vector<Case>& cases);
+/// Conv1d / Conv2d, Bilinear and im2col cases (conv_cases.cpp).
+void add_conv_cases(std::vector<Case>& cases);
 
 }  // namespace strata_bench

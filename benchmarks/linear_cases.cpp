@@ -16,12 +16,11 @@ namespace {
 using strata::index_t;
 using strata::Tensor;
 
-void add_linear(std::vector<Case>& cases, std::string name, std::string what, strata::Shape input_shape,
+void add_linear(std::vector<Case>& cases, std::string name, std::string what, const Tensor<float>& x,
                 index_t in_features, index_t out_features, double goal) {
   strata::Generator gen(1);
   auto layer = std::make_shared<strata::nn::Linear<float>>(in_features, out_features);
   layer->reset_parameters(gen);
-  const Tensor<float> x = Tensor<float>::randn(std::move(input_shape), gen);
   const index_t rows = x.numel() / in_features;
 
   Case c;
@@ -46,13 +45,23 @@ void add_linear(std::vector<Case>& cases, std::string name, std::string what, st
   cases.push_back(std::move(c));
 }
 
+Tensor<float> randn(strata::Shape shape, std::uint64_t seed) {
+  strata::Generator gen(seed);
+  return Tensor<float>::randn(std::move(shape), gen);
+}
+
 }  // namespace
 
+const Tensor<float>& classic_input() {
+  static const Tensor<float> x = randn({128, 256, 8}, 10);
+  return x;
+}
+
 void add_linear_cases(std::vector<Case>& cases) {
-  add_linear(cases, "LinearClassic", "Linear(8, 32) on [128, 256, 8]", {128, 256, 8}, 8, 32, 0.5);
-  add_linear(cases, "Linear1024", "Linear(1024, 1024) on [4096, 1024]", {4096, 1024}, 1024, 1024, 1.0);
-  add_linear(cases, "LinearSmall", "Linear(20, 30) on [128, 20]", {128, 20}, 20, 30, 0.8);
-  add_linear(cases, "LinearRow", "Linear(4096, 4096) on [1, 4096]", {1, 4096}, 4096, 4096, 0.5);
+  add_linear(cases, "LinearClassic", "Linear(8, 32) on [128, 256, 8]", classic_input(), 8, 32, 0.5);
+  add_linear(cases, "Linear1024", "Linear(1024, 1024) on [4096, 1024]", randn({4096, 1024}, 11), 1024, 1024, 1.0);
+  add_linear(cases, "LinearSmall", "Linear(20, 30) on [128, 20]", randn({128, 20}, 12), 20, 30, 0.8);
+  add_linear(cases, "LinearRow", "Linear(4096, 4096) on [1, 4096]", randn({1, 4096}, 13), 4096, 4096, 0.5);
 }
 
 }  // namespace strata_bench

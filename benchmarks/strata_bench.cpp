@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -52,7 +53,11 @@ void run_benchmark(benchmark::State& state, const Case* c, const Runner* run, in
   set_threads(threads);
   (*run)();  // warm-up: first-touch page faults and lazy initialisation stay out of the timing
   for (auto _ : state) (*run)();
-  state.counters["GFLOPS"] = benchmark::Counter(c->flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  if (c->flops > 0) {
+    state.counters["GFLOPS"] = benchmark::Counter(c->flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  } else {
+    state.SetBytesProcessed(static_cast<std::int64_t>(c->bytes) * state.iterations());
+  }
   if (c->report_workspace) {
     const auto bytes = std::max<std::int64_t>(0, peak_heap_bytes(*run) - c->output_bytes);
     state.counters["workspace_MB"] = static_cast<double>(bytes) / 1e6;
@@ -155,6 +160,7 @@ void print_table(const std::vector<Case>& cases, const Settings& settings) {
   std::cout << "| case | threads | strata | GFLOP/s | libtorch | ratio | goal | workspace strata / libtorch |\n"
             << "|---|---|---|---|---|---|---|---|\n";
   int met = 0, missed = 0;
+  std::map<std::string, double> strata_seconds;  // "<name>/<threads>"
   for (const Case& c : cases) {
     std::string workspace;
     if (c.report_workspace) {
@@ -164,6 +170,7 @@ void print_table(const std::vector<Case>& cases, const Settings& settings) {
     }
     for (int threads : kThreadCounts) {
       const Row row = compare(c, threads, settings);
+      strata_seconds[c.name + "/" + std::to_string(threads)] = row.strata_s;
       std::string goal, verdict;
       if (with_torch && c.goal > 0 && threads == 1) {
         const bool ok = row.ratio <= c.goal;
@@ -171,12 +178,23 @@ void print_table(const std::vector<Case>& cases, const Settings& settings) {
         goal = format("<= %.2f", c.goal) + (ok ? " met" : " MISSED");
       }
       std::cout << "| " << c.what << " | " << threads << " | " << format_time(row.strata_s) << " | "
-                << format("%.1f", c.flops / row.strata_s * 1e-9) << " | "
+                << (c.flops > 0 ? format("%.1f", c.flops / row.strata_s * 1e-9)
+                                : format("%.1f GB/s", c.bytes / row.strata_s * 1e-9))
+                << " | "
                 << (with_torch ? format_time(row.torch_s) : "-") << " | "
                 << (with_torch ? format("%.2f", row.ratio) : "-") << " | " << goal << " | " << workspace << " |"
                 << std::endl;
     }
   }
+  // PERF.md: the classic Conv1d should cost at most 1.1x strata's own Linear on the same data.
+  for (int threads : kThreadCounts) {
+    const auto conv = strata_seconds.find("Conv1dClassic/" + std::to_string(threads));
+    const auto linear = strata_seconds.find("LinearClassic/" + std::to_string(threads));
+    if (conv == strata_seconds.end() || linear == strata_seconds.end()) continue;
+    std::cout << "\nstrata Conv1d(8, 32, 1) / strata Linear(8, 32), same data, " << threads
+              << " thread(s): " << format("%.2f", conv->second / linear->second) << " (goal <= 1.10)";
+  }
+  std::cout << "\n";
   if (with_torch) std::cout << "\ngoals (1 thread): " << met << " met, " << missed << " missed\n";
 }
 
@@ -215,6 +233,7 @@ int main(int argc, char** argv) {
 
   std::vector<Case> cases;
   add_linear_cases(cases);
+  add_conv_cases(cases);
 
   const std::regex filter(settings.filter);
   std::vector<Case> selected;
