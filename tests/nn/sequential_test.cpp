@@ -4,8 +4,11 @@
 #include <sstream>
 
 #include <strata/nn/activation.hpp>
+#include <strata/nn/bilinear.hpp>
+#include <strata/nn/conv.hpp>
 #include <strata/nn/flatten.hpp>
 #include <strata/nn/identity.hpp>
+#include <strata/nn/lazy_linear.hpp>
 #include <strata/nn/linear.hpp>
 #include <strata/nn/sequential.hpp>
 
@@ -41,6 +44,9 @@ static_assert(strata::detail::is_sequential_child_v<strata::nn::Linear<float>, f
 static_assert(strata::detail::is_sequential_child_v<strata::nn::Sequential<float>, float>);
 static_assert(strata::detail::is_sequential_child_v<CountingModule<double>, double>);
 static_assert(!strata::detail::is_sequential_child_v<TwoInputs<float>, float>);
+static_assert(!strata::detail::is_sequential_child_v<strata::nn::Bilinear<float>, float>);
+static_assert(strata::detail::is_sequential_child_v<strata::nn::LazyLinear<float>, float>);
+static_assert(strata::detail::is_sequential_child_v<strata::nn::Conv2d<double>, double>);
 static_assert(!strata::detail::is_sequential_child_v<NotAModule, float>);
 static_assert(!strata::detail::is_sequential_child_v<strata::nn::Linear<double>, float>);
 
@@ -267,6 +273,25 @@ TYPED_TEST(SequentialTest, PrintsLikeLibtorch) {
             "  )\n"
             "  (3): strata::nn::Sequential()\n"
             ")");
+}
+
+TYPED_TEST(SequentialTest, HoldsConvolutionsAndLazyLinear) {
+  using T = TypeParam;
+  using namespace strata::nn;
+  Sequential<T> net(Conv2d<T>(Conv2dOptions(3, 4, 3).padding(1)), ReLU<T>(), Flatten<T>(), LazyLinear<T>(5));
+  EXPECT_EQ(net.state_dict().size(), 2u);  // the LazyLinear has no parameters yet
+  const auto x = strata::Tensor<T>::randn({2, 3, 6, 6}, this->gen);
+  const auto y = net(x);  // the first forward sizes the LazyLinear: in_features = 4 * 6 * 6
+  EXPECT_EQ(y.shape(), (Shape{2, 5}));
+  EXPECT_EQ(net.template at<LazyLinear<T>>(3).in_features(), 144);
+  const auto sd = net.state_dict();
+  EXPECT_EQ(sd.at("0.weight").shape(), (Shape{4, 3, 3, 3}));
+  EXPECT_EQ(sd.at("3.weight").shape(), (Shape{5, 144}));
+  // A fresh network with an uninitialised LazyLinear takes its size from the loaded state.
+  Sequential<T> fresh(Conv2d<T>(Conv2dOptions(3, 4, 3).padding(1)), ReLU<T>(), Flatten<T>(), LazyLinear<T>(5));
+  fresh.load_state_dict(sd);
+  EXPECT_EQ(fresh.template at<LazyLinear<T>>(3).in_features(), 144);
+  EXPECT_EQ(strata::max_abs_diff(fresh(x), y), T(0));
 }
 
 TEST(SequentialDeduction, ScalarTypeFromFirstChild) {
