@@ -15,7 +15,6 @@
 // so its weight has shape (out_features, in1_features, in2_features) = [40, 20, 30]:
 // one 20 x 30 matrix per output feature.
 #include <strata/strata.hpp>
-#include <strata/nn/bilinear.hpp>
 
 #include <cmath>
 #include <cstdio>

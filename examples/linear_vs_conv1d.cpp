@@ -81,6 +81,9 @@ int main() {
   // Time each layer on the layout it wants (the permutes are not timed).
   // Warm up first (first-touch page faults, thread start-up), then interleave
   // the two so that a slow phase of the machine hits both.
+  // One thread, as in the classic comparison (and PERF.md): on a shared
+  // machine, single-thread times are the ones that repeat from run to run.
+  strata::set_num_threads(1);
   const int rounds = 30;
   fc(x);
   conv(x_ncl);
@@ -90,8 +93,7 @@ int main() {
     linear_ms = std::min(linear_ms, best_ms([&] { fc(x); }, rounds));
     conv_ms = std::min(conv_ms, best_ms([&] { conv(x_ncl); }, rounds));
   }
-  std::printf("time, best of %d runs (%d thread%s):\n", 5 * rounds, strata::get_num_threads(),
-              strata::get_num_threads() == 1 ? "" : "s");
+  std::printf("time, best of %d runs, one thread:\n", 5 * rounds);
   std::printf("  Linear(8, 32)     on [128, 256, 8]: %.3f ms\n", linear_ms);
   std::printf("  Conv1d(8, 32, 1)  on [128, 8, 256]: %.3f ms   (%.2fx the Linear)\n", conv_ms, conv_ms / linear_ms);
   return equal && fc.num_parameters() == 288 && conv.num_parameters() == 288 ? 0 : 1;
