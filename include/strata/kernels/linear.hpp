@@ -65,7 +65,7 @@ constexpr index_t kLinearMinWorkPerThread = index_t{1} << 17;
 /// accumulators fit AVX-512's 32 registers; 4 x 2 fit the 16 of AVX2, SSE, NEON.
 constexpr int kLinearTileRows = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 8 : 4;
 
-#if defined(__SSE2__)
+#if defined(EIGEN_VECTORIZE_SSE2)
 constexpr bool kLinearCanStream = true;
 inline void stream_packet(float* to, __m128 v) { _mm_stream_ps(to, v); }
 inline void stream_packet(double* to, __m128d v) { _mm_stream_pd(to, v); }
@@ -74,11 +74,11 @@ inline void stream_fence() { _mm_sfence(); }
 constexpr bool kLinearCanStream = false;
 inline void stream_fence() {}
 #endif
-#if defined(__AVX__)
+#if defined(EIGEN_VECTORIZE_AVX)
 inline void stream_packet(float* to, __m256 v) { _mm256_stream_ps(to, v); }
 inline void stream_packet(double* to, __m256d v) { _mm256_stream_pd(to, v); }
 #endif
-#if defined(__AVX512F__)
+#if defined(EIGEN_VECTORIZE_AVX512)
 inline void stream_packet(float* to, __m512 v) { _mm512_stream_ps(to, v); }
 inline void stream_packet(double* to, __m512d v) { _mm512_stream_pd(to, v); }
 #endif
@@ -160,11 +160,14 @@ constexpr index_t linear_skinny_ldw(index_t N) {
   return (N + P - 1) / P * P;
 }
 
-/// Whether the skinny path takes this shape.
+/// Whether the skinny path takes this shape: enough rows, a transposed weight
+/// (with the bias row) that fits the buffer, and at most half of each packet
+/// wasted on padding (for one or two outputs Eigen's GEMV is faster).
 template <typename T>
 constexpr bool linear_is_skinny(index_t M, index_t K, index_t N) {
-  return M >= kLinearSkinnyMinRows &&
-         (K + 1) * linear_skinny_ldw<T>(N) * static_cast<index_t>(sizeof(T)) <= kLinearSkinnyMaxWeightBytes;
+  const index_t ldw = linear_skinny_ldw<T>(N);
+  return M >= kLinearSkinnyMinRows && 2 * N >= ldw &&
+         (K + 1) * ldw * static_cast<index_t>(sizeof(T)) <= kLinearSkinnyMaxWeightBytes;
 }
 
 template <typename T>
