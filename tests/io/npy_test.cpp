@@ -232,4 +232,35 @@ TEST_F(NpyErrors, FilesThatCannotBeReadOrWritten) {
                     "save_npy: " + nowhere + ": cannot open for writing");
 }
 
+// Every prefix of a valid file and many random byte corruptions of it: each
+// either loads or throws strata::Error; nothing crashes, hangs or reads out of
+// bounds (the sanitizer build runs this too).
+TEST(NpyFuzz, CorruptedFilesLoadOrThrowError) {
+  strata_test::TempDir dir;
+  const std::string valid = strata_test::read_bytes(std::string(STRATA_TEST_DATA_DIR) + "/io/fortran_big_endian_f8.npy");
+  ASSERT_GT(valid.size(), 100u);
+  const auto attempt = [&](const std::string& bytes, const std::string& what) {
+    const std::string path = dir.write("fuzz.npy", bytes);
+    try {
+      load_npy<double>(path);
+    } catch (const strata::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << what << ": " << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << what << ": not a strata::Error: " << e.what();
+    }
+  };
+  for (std::size_t n = 0; n < valid.size(); ++n) attempt(valid.substr(0, n), "prefix of " + std::to_string(n));
+  strata::Generator gen(2024);
+  for (int round = 0; round < 400; ++round) {
+    std::string bytes = valid;
+    // Mostly the header, where the structure is; sometimes anywhere.
+    const std::size_t span = round % 4 == 0 ? bytes.size() : std::min<std::size_t>(bytes.size(), 128);
+    for (int k = 0; k < 1 + round % 3; ++k) {
+      const auto at = static_cast<std::size_t>(gen.uniform<double>(0, static_cast<double>(span)));
+      bytes[std::min(at, bytes.size() - 1)] = static_cast<char>(gen.uniform<double>(0, 256));
+    }
+    attempt(bytes, "mutation round " + std::to_string(round));
+  }
+}
+
 }  // namespace

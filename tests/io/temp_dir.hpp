@@ -37,6 +37,8 @@ class TempDir {
   /// Writes `bytes` to a file in the directory and returns its path.
   std::string write(const std::string& name, const std::string& bytes) const {
     const std::string path = file(name);
+    // Unlink first: rewriting a truncated file makes ext4 flush it to disk on close (auto_da_alloc).
+    std::filesystem::remove(path);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     EXPECT_TRUE(out.good()) << "cannot write " << path;

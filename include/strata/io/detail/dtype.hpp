@@ -41,15 +41,20 @@ constexpr StorageType storage_type_of() {
   return std::is_same_v<T, float> ? StorageType::kFloat32 : StorageType::kFloat64;
 }
 
-/// The unsigned integer of `Bytes` bytes starting at p, in the given byte order.
-/// Assembled byte by byte, so it works at any alignment on any host (compilers
-/// turn the loop into one load, plus a byte swap when the orders differ).
-template <typename UInt>
-inline UInt load_uint(const unsigned char* p, bool big_endian) {
+/// The unsigned integer of sizeof(UInt) bytes starting at p, stored big- or
+/// little-endian. Assembled byte by byte, so it works at any alignment on any
+/// host; with the byte order a constant, compilers turn it into one load
+/// (plus a byte swap when the orders differ).
+template <typename UInt, bool BigEndian>
+inline UInt load_uint(const unsigned char* p) {
   UInt v = 0;
   constexpr std::size_t n = sizeof(UInt);
-  for (std::size_t i = 0; i < n; ++i) v |= static_cast<UInt>(p[big_endian ? n - 1 - i : i]) << (8 * i);
+  for (std::size_t i = 0; i < n; ++i) v |= static_cast<UInt>(p[BigEndian ? n - 1 - i : i]) << (8 * i);
   return v;
+}
+template <typename UInt>
+inline UInt load_uint(const unsigned char* p, bool big_endian) {
+  return big_endian ? load_uint<UInt, true>(p) : load_uint<UInt, false>(p);
 }
 
 /// Writes v as `sizeof(UInt)` little-endian bytes at p.
@@ -67,32 +72,57 @@ inline To bit_cast(const From& from) {
   return to;
 }
 
+/// True when the host stores numbers little-endian (known at compile time
+/// with GCC and Clang; elsewhere assumed unknown, and the portable loop runs).
+constexpr bool host_is_little_endian() {
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+  return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+#else
+  return false;
+#endif
+}
+
+/// dst[i] = convert(bits of element i) for `count` elements of UInt at src.
+template <typename UInt, bool BigEndian, typename T, typename Convert>
+void decode_loop(const unsigned char* src, T* dst, index_t count, Convert convert) {
+  for (index_t i = 0; i < count; ++i) dst[i] = convert(load_uint<UInt, BigEndian>(src + sizeof(UInt) * i));
+}
+template <typename UInt, typename T, typename Convert>
+void decode_loop(const unsigned char* src, bool big_endian, T* dst, index_t count, Convert convert) {
+  if (big_endian) {
+    decode_loop<UInt, true>(src, dst, count, convert);
+  } else {
+    decode_loop<UInt, false>(src, dst, count, convert);
+  }
+}
+
 /// Converts `count` elements of `type`, stored in the given byte order at
 /// `src` (any alignment), to T at `dst`. No checks: the caller has validated
 /// that src holds count * storage_bytes(type) bytes.
 template <typename T>
 void decode(const unsigned char* src, StorageType type, bool big_endian, T* dst, index_t count) {
+  if (type == storage_type_of<T>() && big_endian != host_is_little_endian() && host_is_little_endian()) {
+    std::memcpy(dst, src, sizeof(T) * static_cast<std::size_t>(count));  // already T's bytes
+    return;
+  }
   switch (type) {
     case StorageType::kFloat16:
-      for (index_t i = 0; i < count; ++i) {
-        const Eigen::half h(Eigen::half_impl::raw_uint16_to_half(load_uint<std::uint16_t>(src + 2 * i, big_endian)));
-        dst[i] = static_cast<T>(static_cast<float>(h));
-      }
+      decode_loop<std::uint16_t>(src, big_endian, dst, count, [](std::uint16_t bits) {
+        return static_cast<T>(static_cast<float>(Eigen::half(Eigen::half_impl::raw_uint16_to_half(bits))));
+      });
       return;
     case StorageType::kBFloat16:
-      for (index_t i = 0; i < count; ++i) {
-        const Eigen::bfloat16 b(
-            Eigen::bfloat16_impl::raw_uint16_to_bfloat16(load_uint<std::uint16_t>(src + 2 * i, big_endian)));
-        dst[i] = static_cast<T>(static_cast<float>(b));
-      }
+      decode_loop<std::uint16_t>(src, big_endian, dst, count, [](std::uint16_t bits) {
+        return static_cast<T>(static_cast<float>(Eigen::bfloat16(Eigen::bfloat16_impl::raw_uint16_to_bfloat16(bits))));
+      });
       return;
     case StorageType::kFloat32:
-      for (index_t i = 0; i < count; ++i)
-        dst[i] = static_cast<T>(bit_cast<float>(load_uint<std::uint32_t>(src + 4 * i, big_endian)));
+      decode_loop<std::uint32_t>(src, big_endian, dst, count,
+                                 [](std::uint32_t bits) { return static_cast<T>(bit_cast<float>(bits)); });
       return;
     case StorageType::kFloat64:
-      for (index_t i = 0; i < count; ++i)
-        dst[i] = static_cast<T>(bit_cast<double>(load_uint<std::uint64_t>(src + 8 * i, big_endian)));
+      decode_loop<std::uint64_t>(src, big_endian, dst, count,
+                                 [](std::uint64_t bits) { return static_cast<T>(bit_cast<double>(bits)); });
       return;
   }
 }

@@ -29,6 +29,10 @@ Tensor<T> decode_tensor(const unsigned char* src, StorageType type, bool big_end
 template <typename T>
 void write_tensor_data(FileWriter& out, const Tensor<T>& tensor) {
   const Tensor<T> values = tensor.contiguous();
+  if (host_is_little_endian()) {  // the bytes in memory are already the file's
+    out.write(values.data(), static_cast<std::size_t>(values.numel()) * sizeof(T));
+    return;
+  }
   constexpr index_t kChunk = 8192;  // elements per write
   std::vector<unsigned char> buffer(static_cast<std::size_t>(kChunk) * sizeof(T));
   for (index_t start = 0, n = values.numel(); start < n; start += kChunk) {
