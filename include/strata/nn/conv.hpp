@@ -132,6 +132,12 @@ std::pair<std::array<index_t, D>, std::array<index_t, D>> conv_check_options(con
   for (index_t k : options.kernel_size()) {
     check(k > 0, who, ": expected kernel_size > 0 in every dimension, got kernel_size=", options.kernel_size());
   }
+  // A mode read from a file may be any integer cast to the enum; im2col knows only these four.
+  const PaddingMode mode = options.padding_mode();
+  check(mode == PaddingMode::Zeros || mode == PaddingMode::Reflect || mode == PaddingMode::Replicate ||
+            mode == PaddingMode::Circular,
+        who, ": padding_mode must be one of {kZeros, kReflect, kReplicate, kCircular}, got the value ",
+        static_cast<int>(mode));
   auto padding = conv_resolve_padding<D>(who, options.padding(), options.kernel_size().array(),
                                          options.stride().array(), options.dilation().array());
   conv_check_hyperparameters<D>(who, options.stride().array(), padding.first, padding.second,

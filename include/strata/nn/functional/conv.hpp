@@ -141,6 +141,11 @@ kernels::ConvShape<D> conv_check_shapes(const char* who, const Shape& input_shap
     s.pad_before[d] = pad_before[d];
     s.pad_after[d] = pad_after[d];
   }
+  // torch's rule; without it a padded empty row would be "read" by im2col.
+  for (std::size_t d = 0; d < D; ++d) {
+    check(s.batch == 0 || s.input[d] > 0, who, ": expected non-empty spatial dimensions for a non-empty batch, got input ",
+          input, " (Only zero batch or zero channel inputs are supported)");
+  }
   for (std::size_t d = 0; d < D; ++d) {
     const index_t in = s.input[d], before = pad_before[d], after = pad_after[d];
     const bool padded = before > 0 || after > 0;
