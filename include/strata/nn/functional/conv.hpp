@@ -141,11 +141,6 @@ kernels::ConvShape<D> conv_check_shapes(const char* who, const Shape& input_shap
     s.pad_before[d] = pad_before[d];
     s.pad_after[d] = pad_after[d];
   }
-  // torch's rule; without it a padded empty row would be "read" by im2col.
-  for (std::size_t d = 0; d < D; ++d) {
-    check(s.batch == 0 || s.input[d] > 0, who, ": expected non-empty spatial dimensions for a non-empty batch, got input ",
-          input, " (Only zero batch or zero channel inputs are supported)");
-  }
   for (std::size_t d = 0; d < D; ++d) {
     const index_t in = s.input[d], before = pad_before[d], after = pad_after[d];
     const bool padded = before > 0 || after > 0;
@@ -172,6 +167,12 @@ kernels::ConvShape<D> conv_check_shapes(const char* who, const Shape& input_shap
   }
   check(fits, who, ": Calculated padded input size per channel: ", conv_by_list<D>(padded),
         ". Kernel size: ", conv_by_list<D>(extent), ". Kernel size can't be greater than actual input size");
+  // torch's rule, checked after the kernel fits as in torch; without it a
+  // padded empty row would be "read" by im2col.
+  for (std::size_t d = 0; d < D; ++d) {
+    check(s.batch == 0 || s.input[d] > 0, who, ": expected non-empty spatial dimensions for a non-empty batch, got ",
+          "input ", input, " (Only zero batch or zero channel inputs are supported)");
+  }
   return s;
 }
 
