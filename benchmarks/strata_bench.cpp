@@ -154,9 +154,10 @@ std::string format_mb(std::int64_t bytes) { return format("%.2f MB", static_cast
 
 void print_table(const std::vector<Case>& cases, const Settings& settings) {
   const bool with_torch = libtorch_available();
-  std::cout << "\nstrata vs " << libtorch_description() << "\n"
-            << "side by side: " << settings.rounds << " interleaved rounds per row, samples of >= "
-            << settings.sample_seconds * 1e3 << " ms; ratio = median over rounds of strata time / libtorch time\n\n";
+  std::cout << "\n" << (with_torch ? "strata vs " : "strata alone; ") << libtorch_description() << "\n"
+            << (with_torch ? "side by side: " : "") << settings.rounds << " interleaved rounds per row, samples of >= "
+            << settings.sample_seconds * 1e3 << " ms"
+            << (with_torch ? "; ratio = median over rounds of strata time / libtorch time" : "") << "\n\n";
   std::cout << "| case | threads | strata | GFLOP/s | libtorch | ratio | goal | workspace strata / libtorch |\n"
             << "|---|---|---|---|---|---|---|---|\n";
   int met = 0, missed = 0;
