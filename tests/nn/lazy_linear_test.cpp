@@ -172,22 +172,24 @@ TYPED_TEST(LazyLinearTest, LoadStateDictErrorsLeaveTheLayerUninitialised) {
                     "\"bias\".");
   EXPECT_THROW_WITH(fc.load_state_dict({{"weight", Tensor::zeros({6, 7})}, {"bias", Tensor::zeros({6})}}),
                     strata::Error,
-                    "Error(s) in loading state_dict for LazyLinear: expected weight of shape [5, in_features] with "
-                    "in_features > 0 and bias of shape [5], got weight [6, 7], bias [6]");
+                    "Error(s) in loading state_dict for LazyLinear:\n\tsize mismatch for weight: copying a param "
+                    "with shape [6, 7], expected [5, in_features] with in_features > 0 (uninitialised LazyLinear).\n"
+                    "\tsize mismatch for bias: copying a param with shape [6], expected [5] (uninitialised "
+                    "LazyLinear).");
   EXPECT_TRUE(fc.has_uninitialized_params());
   EXPECT_FALSE(fc.weight().defined());
   EXPECT_FALSE(fc.bias().defined());
   EXPECT_THROW_WITH(fc.load_state_dict({{"weight", Tensor::zeros({5, 7})}, {"bias", Tensor::zeros({5, 1})}}),
-                    strata::Error, "got weight [5, 7], bias [5, 1]");
+                    strata::Error, "size mismatch for bias: copying a param with shape [5, 1], expected [5]");
   EXPECT_THROW_WITH(fc.load_state_dict({{"weight", Tensor::zeros({5})}, {"bias", Tensor::zeros({5})}}), strata::Error,
-                    "got weight [5], bias [5]");
+                    "size mismatch for weight: copying a param with shape [5], expected [5, in_features]");
   EXPECT_THROW_WITH(fc.load_state_dict({{"weight", Tensor::zeros({5, 0})}, {"bias", Tensor::zeros({5})}}),
-                    strata::Error, "got weight [5, 0], bias [5]");
+                    strata::Error, "size mismatch for weight: copying a param with shape [5, 0]");
   EXPECT_TRUE(fc.has_uninitialized_params());
   EXPECT_EQ(fc.num_parameters(), 0);
   typename TestFixture::LazyLinear no_bias(5, false);
   EXPECT_THROW_WITH(no_bias.load_state_dict({{"weight", Tensor::zeros({4, 2})}}), strata::Error,
-                    "expected weight of shape [5, in_features] with in_features > 0, got weight [4, 2]");
+                    "copying a param with shape [4, 2], expected [5, in_features] with in_features > 0");
   EXPECT_THROW_WITH(no_bias.load_state_dict({{"weight", Tensor::zeros({5, 2})}, {"bias", Tensor::zeros({5})}}),
                     strata::Error, "Unexpected key(s) in state_dict: \"bias\".");
   no_bias.load_state_dict({{"weight", Tensor::zeros({5, 2})}});

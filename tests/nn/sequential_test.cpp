@@ -294,6 +294,20 @@ TYPED_TEST(SequentialTest, HoldsConvolutionsAndLazyLinear) {
   EXPECT_EQ(strata::max_abs_diff(fresh(x), y), T(0));
 }
 
+TYPED_TEST(SequentialTest, RefusedLoadChangesNoChild) {
+  // A LazyLinear that refuses its shapes must refuse before any sibling is
+  // overwritten: the whole load is checked first, then copied.
+  using T = TypeParam;
+  using namespace strata::nn;
+  Sequential<T> net(Linear<T>(3, 4), LazyLinear<T>(2));
+  const auto before = net.state_dict().at("0.weight").clone();
+  auto state = Sequential<T>(Linear<T>(3, 4), Linear<T>(4, 3)).state_dict();  // "1.*" has 3 outputs, not 2
+  EXPECT_THROW_WITH(net.load_state_dict(state), strata::Error,
+                    "size mismatch for 1.weight: copying a param with shape [3, 4], expected [2, in_features]");
+  EXPECT_EQ(strata::max_abs_diff(net.state_dict().at("0.weight"), before), T(0));
+  EXPECT_TRUE(net.template at<LazyLinear<T>>(1).has_uninitialized_params());
+}
+
 TEST(SequentialDeduction, ScalarTypeFromFirstChild) {
   strata::nn::Sequential net(strata::nn::Linear<double>(2, 3), strata::nn::ReLU<double>());
   static_assert(std::is_same_v<decltype(net), strata::nn::Sequential<double>>);

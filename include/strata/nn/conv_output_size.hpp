@@ -60,7 +60,7 @@ inline index_t conv_output_size(index_t in, index_t kernel, index_t stride, inde
 
 /// Output size with the same `padding` on both sides, the formula of the torch
 /// docs: floor((in + 2*padding - dilation*(kernel-1) - 1) / stride) + 1.
-/// Example: `conv_output_size(50, 3, 2) == 24`, `conv_output_size(50, 3, 2, 4, 3) == 22`.
+/// Example: `conv_output_size(50, 3, 2) == 24`, `conv_output_size(50, 3, 2, 4, 3) == 26`.
 /// Throws strata::Error like the asymmetric overload.
 inline index_t conv_output_size(index_t in, index_t kernel, index_t stride = 1, index_t padding = 0,
                                 index_t dilation = 1) {

@@ -108,6 +108,28 @@ class LazyLinear : public Module<T> {
     return {{"weight", &weight_}};
   }
 
+  /// An uninitialised layer takes its shapes from the state_dict: they must
+  /// make a Linear with this out_features (checked before anything is copied).
+  void check_state(const std::string& prefix, const typename Module<T>::StateDict& state,
+                   std::vector<std::string>& mismatched) const override {
+    if (!has_uninitialized_params()) return;  // Module compares with the existing parameters
+    const auto weight = state.find(prefix + "weight");
+    if (weight != state.end() && weight->second.defined()) {
+      const Shape& w = weight->second.shape();
+      if (!(w.size() == 2 && w[0] == out_features_ && w[1] > 0)) {
+        mismatched.push_back(detail::concat("size mismatch for ", prefix, "weight: copying a param with shape ", w,
+                                            ", expected [", out_features_, ", in_features] with in_features > 0 "
+                                            "(uninitialised LazyLinear)."));
+      }
+    }
+    const auto bias = has_bias_ ? state.find(prefix + "bias") : state.end();
+    if (bias != state.end() && bias->second.defined() && bias->second.shape() != Shape{out_features_}) {
+      mismatched.push_back(detail::concat("size mismatch for ", prefix, "bias: copying a param with shape ",
+                                          bias->second.shape(), ", expected [", out_features_,
+                                          "] (uninitialised LazyLinear)."));
+    }
+  }
+
   /// After load_state_dict filled the undefined slots of an uninitialised
   /// layer with clones of the loaded tensors: check that they make a Linear
   /// with this out_features and take in_features from them; otherwise undo

@@ -93,6 +93,7 @@ class Module {
     for (const auto& [key, tensor] : state) {
       if (!by_name.count(key)) unexpected.push_back(key);
     }
+    if (missing.empty()) check_state_tree("", state, mismatched);
     if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
       std::ostringstream message;
       message << "Error(s) in loading state_dict for " << name() << ":";
@@ -146,7 +147,20 @@ class Module {
   /// Called after load_state_dict replaced the parameters (LazyLinear uses it).
   virtual void parameters_loaded() {}
 
+  /// Lets a module refuse loaded tensors that Module cannot judge by itself
+  /// (the shapes for an uninitialised LazyLinear's undefined slots): append
+  /// one line per problem to `mismatched`. Runs on the whole tree before
+  /// anything is copied, so a refused load changes nothing anywhere.
+  virtual void check_state(const std::string& /*prefix*/, const StateDict& /*state*/,
+                           std::vector<std::string>& /*mismatched*/) const {}
+
  private:
+  void check_state_tree(const std::string& prefix, const StateDict& state,
+                        std::vector<std::string>& mismatched) const {
+    check_state(prefix, state, mismatched);
+    for (auto& [key, child] : child_modules()) child->check_state_tree(prefix + key + ".", state, mismatched);
+  }
+
   /// parameters_loaded() on every module of the tree (a LazyLinear inside a Sequential too).
   void notify_parameters_loaded() {
     for (auto& [key, child] : child_modules()) child->notify_parameters_loaded();
