@@ -209,10 +209,14 @@ Tensor<T> conv_forward(const char* who, const Tensor<T>& input, const Tensor<T>&
   const Tensor<T> x = input.contiguous();  // unbatched data is already (1, C, ...) in memory
   const Tensor<T> w = weight.contiguous();
   const Tensor<T> b = bias.defined() ? bias.contiguous() : bias;
-  // Each call owns its column buffer, so concurrent forwards never share one.
-  const index_t workspace_size = kernels::conv_workspace_size(s);
+  // Each call owns its workspace (one part per worker thread), so concurrent
+  // forwards never share one. The thread count is read once: the size and
+  // the kernel's split must agree even if set_num_threads runs meanwhile.
+  const int threads = get_num_threads();
+  const index_t workspace_size = kernels::conv_workspace_size(s, threads);
   std::shared_ptr<T> workspace = allocate<T>(workspace_size, who);
-  kernels::conv<T, D>(x.data(), w.data(), b.defined() ? b.data() : nullptr, output.data(), s, workspace.get());
+  kernels::conv<T, D>(x.data(), w.data(), b.defined() ? b.data() : nullptr, output.data(), s, workspace.get(),
+                      threads);
   return batched ? output : output.squeeze(0);
 }
 
