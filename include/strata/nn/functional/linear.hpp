@@ -38,17 +38,23 @@ Tensor<T> linear(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
   std::vector<index_t> out_sizes = input.shape().vec();
   out_sizes.back() = out_features;
   Tensor<T> out = Tensor<T>::empty(Shape(std::move(out_sizes)));
+  // Nothing to compute; also, the leading sizes of an empty input (e.g.
+  // [2^40, 2^40, 0, in]) may multiply past int64.
+  if (out.numel() == 0) return out;
   index_t rows = 1;  // the flattened leading dimensions
   for (index_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
   // The kernel reads rows spaced by any stride, so a view whose leading
   // dimensions flatten to evenly spaced rows (a slice, a narrow) is not copied.
-  Tensor<T> x = input.reshape({rows, in_features});
+  Tensor<T> x = input;
   index_t row_stride = in_features;
-  if (rows > 1 && in_features > 1) {
-    if (x.stride(1) != 1 || x.stride(0) < in_features) x = x.contiguous();
-    row_stride = x.stride(0);
-  } else if (!x.is_contiguous()) {
-    x = x.contiguous();
+  if (!input.is_contiguous()) {
+    x = input.reshape({rows, in_features});
+    if (rows > 1 && in_features > 1) {
+      if (x.stride(1) != 1 || x.stride(0) < in_features) x = x.contiguous();
+      row_stride = x.stride(0);
+    } else if (!x.is_contiguous()) {
+      x = x.contiguous();
+    }
   }
   const Tensor<T> w = weight.contiguous();
   const Tensor<T> b = bias.defined() ? bias.contiguous() : bias;
