@@ -109,6 +109,21 @@ TYPED_TEST(Conversions, FullyConnectedAsGlobalConvolution) {
   for (strata::index_t o = 0; o < hidden; ++o) EXPECT_NEAR(slid(0, o, 2, 1), expected(0, o), equivalence_tolerance<TypeParam>(C * K * K));
 }
 
+TYPED_TEST(Conversions, DrawNothingFromTheDefaultGenerator) {
+  // The converted layer's parameters are copies, so building it must not
+  // consume random numbers (nor spend time drawing VGG-sized weights).
+  const Linear<TypeParam> fc(12, 3);
+  strata::manual_seed(5);
+  const Conv1d<TypeParam> conv1 = strata::nn::to_conv1d(fc);
+  const Conv2d<TypeParam> conv2 = strata::nn::to_conv2d(fc, 2, 2);
+  const Linear<TypeParam> back = strata::nn::to_linear(conv1);
+  const auto after = Tensor<TypeParam>::randn({4}, strata::default_generator());
+  strata::manual_seed(5);
+  const auto expected = Tensor<TypeParam>::randn({4}, strata::default_generator());
+  EXPECT_EQ(strata::max_abs_diff(after, expected), TypeParam(0));
+  EXPECT_EQ(strata::max_abs_diff(conv2.weight().reshape({3, 12}), fc.weight()), TypeParam(0));
+}
+
 TYPED_TEST(Conversions, RefusesConvolutionsThatAreNotPerPositionMaps) {
   const Conv1d<TypeParam> k3(Conv1dOptions(4, 4, 3));
   EXPECT_THROW_WITH(strata::nn::to_linear(k3), strata::Error,

@@ -188,12 +188,15 @@ Shape conv_output_shape(const ConvOptions<D>& options, const Shape& input_shape)
 template <std::size_t D, typename T = float>
 class Conv : public Module<T> {
  public:
-  explicit Conv(const ConvOptions<D>& options) : options_(options) {
-    std::tie(pad_before_, pad_after_) = strata::detail::conv_check_options<D>(options);
-    weight_ = Tensor<T>::empty(strata::detail::conv_weight_shape<D>(options));
-    if (options.bias()) bias_ = Tensor<T>::empty({options.out_channels()});
+  explicit Conv(const ConvOptions<D>& options) : Conv(options, strata::detail::ZeroInit{}) {
     auto lock = default_generator_lock();
     reset_parameters(default_generator());
+  }
+  /// A convolution whose parameters are zeros (for code that loads them next).
+  Conv(const ConvOptions<D>& options, strata::detail::ZeroInit) : options_(options) {
+    std::tie(pad_before_, pad_after_) = strata::detail::conv_check_options<D>(options);
+    weight_ = Tensor<T>::zeros(strata::detail::conv_weight_shape<D>(options));
+    if (options.bias()) bias_ = Tensor<T>::zeros({options.out_channels()});
   }
   Conv(index_t in_channels, index_t out_channels, ExpandingArray<D> kernel_size)
       : Conv(ConvOptions<D>(in_channels, out_channels, kernel_size)) {}
@@ -283,6 +286,7 @@ template <typename T = float>
 class Conv1d : public Conv<1, T> {
  public:
   explicit Conv1d(const Conv1dOptions& options) : Conv<1, T>(options) {}
+  Conv1d(const Conv1dOptions& options, strata::detail::ZeroInit tag) : Conv<1, T>(options, tag) {}
   Conv1d(index_t in_channels, index_t out_channels, ExpandingArray<1> kernel_size)
       : Conv<1, T>(in_channels, out_channels, kernel_size) {}
 };
@@ -294,6 +298,7 @@ template <typename T = float>
 class Conv2d : public Conv<2, T> {
  public:
   explicit Conv2d(const Conv2dOptions& options) : Conv<2, T>(options) {}
+  Conv2d(const Conv2dOptions& options, strata::detail::ZeroInit tag) : Conv<2, T>(options, tag) {}
   Conv2d(index_t in_channels, index_t out_channels, ExpandingArray<2> kernel_size)
       : Conv<2, T>(in_channels, out_channels, kernel_size) {}
 };

@@ -195,8 +195,7 @@ class LazyLinear : public Module<T> {
 
 /// The Linear that an initialised LazyLinear has become (torch turns the
 /// module itself into a Linear at that point), with copies of its parameters.
-/// Like the other conversions it builds the Linear through its constructor,
-/// which draws from the default generator before the copy.
+/// Like the other conversions it draws nothing from the default generator.
 /// Example: `fc(x); strata::nn::Linear<float> plain = strata::nn::to_linear(fc);`
 /// Throws strata::Error when the LazyLinear is still uninitialised.
 template <typename T>
@@ -204,7 +203,7 @@ Linear<T> to_linear(const LazyLinear<T>& lazy) {
   detail::check(!lazy.has_uninitialized_params(),
                 "to_linear: the LazyLinear is uninitialised (its in_features is inferred by the first forward or "
                 "taken from load_state_dict)");
-  Linear<T> fc(LinearOptions(lazy.in_features(), lazy.out_features()).bias(lazy.has_bias()));
+  Linear<T> fc(LinearOptions(lazy.in_features(), lazy.out_features()).bias(lazy.has_bias()), detail::ZeroInit{});
   fc.weight().copy_(lazy.weight());
   if (lazy.has_bias()) fc.bias().copy_(lazy.bias());
   return fc;

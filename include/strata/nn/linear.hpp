@@ -47,13 +47,17 @@ class Linear : public Module<T> {
   Linear(index_t in_features, index_t out_features, bool bias = true)
       : Linear(LinearOptions(in_features, out_features).bias(bias)) {}
 
-  explicit Linear(const LinearOptions& options) : options_(options) {
-    detail::check(options.in_features() > 0, "Linear: expected in_features > 0, got ", options.in_features());
-    detail::check(options.out_features() > 0, "Linear: expected out_features > 0, got ", options.out_features());
-    weight_ = Tensor<T>::empty({options.out_features(), options.in_features()});
-    if (options.bias()) bias_ = Tensor<T>::empty({options.out_features()});
+  explicit Linear(const LinearOptions& options) : Linear(options, detail::ZeroInit{}) {
     auto lock = default_generator_lock();
     reset_parameters(default_generator());
+  }
+
+  /// A Linear whose parameters are zeros (for code that loads them next).
+  Linear(const LinearOptions& options, detail::ZeroInit) : options_(options) {
+    detail::check(options.in_features() > 0, "Linear: expected in_features > 0, got ", options.in_features());
+    detail::check(options.out_features() > 0, "Linear: expected out_features > 0, got ", options.out_features());
+    weight_ = Tensor<T>::zeros({options.out_features(), options.in_features()});
+    if (options.bias()) bias_ = Tensor<T>::zeros({options.out_features()});
   }
 
   /// Applies the layer to (*, in_features), giving (*, out_features).

@@ -17,6 +17,15 @@
 #include "strata/core/tensor.hpp"
 
 namespace strata {
+namespace detail {
+
+/// Tag for the layer constructors that start from zero parameters instead of
+/// drawing them (the conversions, which overwrite them at once: drawing the
+/// 102M weights of VGG's first FC layer only to discard them costs seconds).
+struct ZeroInit {};
+
+}  // namespace detail
+
 namespace nn {
 
 /// Base of every strata layer and container.
