@@ -5,8 +5,9 @@
 /// nn/functional validates. Three paths, chosen by shape:
 ///  - skinny (small K * N, e.g. Linear(8, 32) on 32768 rows): a register-tiled
 ///    kernel on Eigen's packet primitives, with the transposed weight held in
-///    L1 and the bias as the accumulators' start; Eigen's GEMM packs both
-///    operands for every call and loses several times on such shapes.
+///    L1, the bias as the accumulators' start and streaming stores for large
+///    outputs; Eigen's GEMM packs both operands for every call and loses
+///    several times on such shapes.
 ///  - few rows (GEMV-like, bound by reading the weight): Eigen's product on
 ///    column slices of the output, one slice per thread.
 ///  - everything else: Eigen's GEMM on row panels, one panel per thread, each
@@ -62,29 +63,30 @@ constexpr index_t kLinearFewRows = 8;
 constexpr index_t kLinearMinWorkPerThread = index_t{1} << 17;
 
 /// Rows per register tile of the skinny path: 8 rows x 2 packets = 16
-/// accumulators fit AVX-512's 32 registers; 4 x 2 fit the 16 of AVX2, SSE, NEON.
+/// accumulators fit the 32 vector registers of AVX-512 and AArch64 NEON;
+/// 4 x 2 fit the 16 of AVX2 and SSE.
 constexpr int kLinearTileRows = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 8 : 4;
 
 #if defined(EIGEN_VECTORIZE_SSE2)
 constexpr bool kLinearCanStream = true;
-inline void stream_packet(float* to, __m128 v) { _mm_stream_ps(to, v); }
-inline void stream_packet(double* to, __m128d v) { _mm_stream_pd(to, v); }
-inline void stream_fence() { _mm_sfence(); }
+inline void linear_stream_packet(float* to, __m128 v) { _mm_stream_ps(to, v); }
+inline void linear_stream_packet(double* to, __m128d v) { _mm_stream_pd(to, v); }
+inline void linear_stream_fence() { _mm_sfence(); }
 #else
 constexpr bool kLinearCanStream = false;
-inline void stream_fence() {}
+inline void linear_stream_fence() {}
 #endif
 #if defined(EIGEN_VECTORIZE_AVX)
-inline void stream_packet(float* to, __m256 v) { _mm256_stream_ps(to, v); }
-inline void stream_packet(double* to, __m256d v) { _mm256_stream_pd(to, v); }
+inline void linear_stream_packet(float* to, __m256 v) { _mm256_stream_ps(to, v); }
+inline void linear_stream_packet(double* to, __m256d v) { _mm256_stream_pd(to, v); }
 #endif
 #if defined(EIGEN_VECTORIZE_AVX512)
-inline void stream_packet(float* to, __m512 v) { _mm512_stream_ps(to, v); }
-inline void stream_packet(double* to, __m512d v) { _mm512_stream_pd(to, v); }
+inline void linear_stream_packet(float* to, __m512 v) { _mm512_stream_ps(to, v); }
+inline void linear_stream_packet(double* to, __m512d v) { _mm512_stream_pd(to, v); }
 #endif
 /// Any other packet (no streaming store for it): an ordinary aligned store.
 template <typename T, typename Packet>
-void stream_packet(T* to, const Packet& v) {
+void linear_stream_packet(T* to, const Packet& v) {
   Eigen::internal::pstore(to, v);
 }
 /// Outputs at least this large are streamed by the skinny path (a typical L2 size).
@@ -114,7 +116,7 @@ EIGEN_ALWAYS_INLINE void linear_tile(const T* x, index_t ldx, const T* wt, index
   for (int r = 0; r < R; ++r) {
     for (int c = 0; c < C; ++c) {
       if constexpr (Stream) {
-        stream_packet(out + r * ldo + c * P, acc[r][c]);
+        linear_stream_packet(out + r * ldo + c * P, acc[r][c]);
       } else {
         ei::pstoreu(out + r * ldo + c * P, acc[r][c]);
       }
@@ -193,7 +195,7 @@ void linear_skinny(const T* x, index_t ldx, const T* w, const T* b, T* out, inde
   parallel_for(M, min_rows, [&](index_t begin, index_t end) {
     if (stream) {
       linear_skinny_rows<T, true>(x, ldx, wt, ldw, bias, out, begin, end, K, N);
-      stream_fence();
+      linear_stream_fence();
     } else {
       linear_skinny_rows<T, false>(x, ldx, wt, ldw, bias, out, begin, end, K, N);
     }
