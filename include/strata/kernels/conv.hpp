@@ -105,7 +105,8 @@ ConvPlan conv_plan(const kernels::ConvShape<D>& s, int threads) {
     p.path = ConvPlan::Path::Depthwise;
     p.planes = kernels::make_conv_planes(s);
     p.items = checked_mul(s.batch, s.in_channels, who);
-    p.buffer = checked_add(checked_mul(p.planes.phases, p.planes.phase_stride(), who), kConvSlack, who);
+    const index_t planes = checked_add(checked_mul(p.planes.phases, p.planes.phase_stride(), who), kConvSlack, who);
+    p.buffer = checked_add(planes, depthwise_row_buffer(p.planes), who);
   } else {
     p.path = ConvPlan::Path::Planes;
     p.packed = checked_mul(s.out_channels, p.K, who);
@@ -147,6 +148,7 @@ void conv_pointwise(const T* input, const T* bias, T* output, const kernels::Con
   static_assert(kConvTileColumns % NR == 0, "strata::kernels::conv: a tile must hold whole strips");
   const index_t plane = kernels::spatial_numel(s.output), M = p.M, K = p.K;
   const index_t in_per_group = s.in_channels / s.groups;
+  const ConvPanels panels(M);
   parallel_for(p.workers, 1, [&](index_t first_worker, index_t end_worker) {
     for (index_t w = first_worker; w < end_worker; ++w) {
       T* buf = buffers + w * p.buffer;
@@ -164,8 +166,9 @@ void conv_pointwise(const T* input, const T* bias, T* output, const kernels::Con
           }
         }
         // Panel-major: each panel's output rows are written as a few long streams.
-        for (index_t r0 = 0; r0 < M; r0 += kConvTileRows) {
-          const int rows = static_cast<int>(std::min<index_t>(kConvTileRows, M - r0));
+        for (index_t panel = 0; panel < panels.count; ++panel) {
+          const index_t r0 = panels.first(panel);
+          const int rows = panels.rows(panel);
           const T* b = bias != nullptr ? bias + g * M + r0 : nullptr;
           for (index_t q = first; q < last; q += NR) {
             const ConvStridedRows<T> columns = q < whole ? ConvStridedRows<T>{image + q, plane}
@@ -191,6 +194,10 @@ void conv_planes_gemm(const T* input, const T* bias, T* output, const kernels::C
   std::vector<index_t> offsets(static_cast<std::size_t>(K));
   kernels::conv_planes_offsets(pl, offsets.data());
   const index_t planes_size = pl.phases * pl.phase_stride() + kConvSlack;
+  const ConvPanels panels(M);
+  // Even chunks of at most kConvReductionChunk (576 = 3 x 192, not 256 + 256 + 64).
+  const index_t chunks = (K + kConvReductionChunk - 1) / kConvReductionChunk;
+  const index_t chunk = (K + chunks - 1) / chunks;
   parallel_for(p.workers, 1, [&](index_t first_worker, index_t end_worker) {
     for (index_t w = first_worker; w < end_worker; ++w) {
       T* const planes = buffers + w * p.buffer;
@@ -212,12 +219,13 @@ void conv_planes_gemm(const T* input, const T* bias, T* output, const kernels::C
           laid_out = block;
         }
         const T* a = packed + g * M * K;
-        for (index_t k0 = 0; k0 < K; k0 += kConvReductionChunk) {
-          const index_t kc = std::min(kConvReductionChunk, K - k0);
+        for (index_t k0 = 0; k0 < K; k0 += chunk) {
+          const index_t kc = std::min(chunk, K - k0);
           for (index_t q = first; q < last; q += NR) {
             const ConvOffsetRows<T> b{planes + q, offsets.data() + k0};
-            for (index_t r0 = 0; r0 < M; r0 += kConvTileRows) {
-              const int panel_rows = static_cast<int>(std::min<index_t>(kConvTileRows, M - r0));
+            for (index_t panel = 0; panel < panels.count; ++panel) {
+              const index_t r0 = panels.first(panel);
+              const int panel_rows = panels.rows(panel);
               const T* panel_bias = bias != nullptr && k0 == 0 ? bias + g * M + r0 : nullptr;
               conv_micro_kernel_rows<T, kConvTilePackets>(panel_rows, kc, a + r0 * K + k0 * panel_rows, b, panel_bias,
                                                           k0 > 0, tile + r0 * kConvTileColumns + (q - first),
@@ -237,7 +245,7 @@ void conv_planes_gemm(const T* input, const T* bias, T* output, const kernels::C
           const index_t run = std::min(last - q, pl.out_w - x);
           T* dst = out + image * s.out_channels * out_plane + r * pl.out_w + x;
           const T* src = tile + (q - first);
-          for (index_t i = 0; i < M; ++i) std::copy_n(src + i * kConvTileColumns, run, dst + i * out_plane);
+          for (index_t i = 0; i < M; ++i) conv_copy_run(src + i * kConvTileColumns, run, dst + i * out_plane);
           q += run;
         }
       }
@@ -257,12 +265,13 @@ void conv_depthwise(const T* input, const T* weight, const T* bias, T* output, c
   parallel_for(p.workers, 1, [&](index_t first_worker, index_t end_worker) {
     for (index_t w = first_worker; w < end_worker; ++w) {
       T* const planes = buffers + w * p.buffer;
+      T* const rows = planes + pl.phases * pl.phase_stride() + kConvSlack;
       for (index_t item = p.items * w / p.workers; item < p.items * (w + 1) / p.workers; ++item) {
         kernels::conv_planes_fill(input + item * in_plane, 0, 0, 1, 0, pl, kConvSlack, planes);
         const index_t c = item % s.in_channels, n = item / s.in_channels;
         for (index_t m = 0; m < multiplier; ++m) {
           const index_t o = c * multiplier + m;
-          depthwise_plane(planes, pl, offsets.data(), weight + o * taps, taps, bias != nullptr ? bias[o] : T(0),
+          depthwise_plane(planes, pl, offsets.data(), weight + o * taps, taps, bias != nullptr ? bias[o] : T(0), rows,
                           output + (n * s.out_channels + o) * out_plane);
         }
       }

@@ -37,6 +37,22 @@ constexpr index_t conv_packet_size() {
   return Eigen::internal::unpacket_traits<ConvPacket<T>>::size;
 }
 
+/// dst[0, n) = src[0, n) for short runs (an output row, a plane row): whole
+/// packets, the last one overlapping the one before, instead of a call to
+/// memmove per run. src and dst must not overlap.
+template <typename T>
+inline void conv_copy_run(const T* src, index_t n, T* dst) {
+  namespace ei = Eigen::internal;
+  using Packet = ConvPacket<T>;
+  constexpr index_t P = conv_packet_size<T>();
+  if (n < P) {
+    for (index_t i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
+  for (index_t i = 0; i + P < n; i += P) ei::pstoreu(dst + i, ei::ploadu<Packet>(src + i));
+  ei::pstoreu(dst + n - P, ei::ploadu<Packet>(src + n - P));
+}
+
 /// Micro-tile rows (output channels) and packets per strip: MR x NP
 /// accumulators plus NP column packets and a broadcast must fit the vector
 /// registers: 12 x 2 + 3 of AVX-512's 32, 6 x 2 + 3 of the 16 of AVX2 and SSE
@@ -116,13 +132,25 @@ void conv_micro_kernel_rows(int rows, index_t K, const T* a, const Rows& b, cons
   }
 }
 
-/// Packs a row-major (M x K) weight into panels of kConvTileRows rows (the
-/// last one shorter): the panel of rows [r0, r0 + rows) sits at packed + r0*K
-/// and holds, for each k, its rows' k-th values side by side.
+/// The split of M output channels into panels of at most kConvTileRows rows,
+/// as even as possible (64 = 4 x 11 + 2 x 10, not 5 x 12 + 4: a short panel
+/// keeps too few accumulators busy). Panel i starts at row first(i).
+struct ConvPanels {
+  index_t count = 0, base = 0, extra = 0;
+  explicit ConvPanels(index_t M)
+      : count((M + kConvTileRows - 1) / kConvTileRows), base(count ? M / count : 0), extra(count ? M % count : 0) {}
+  index_t first(index_t i) const { return i * base + std::min(i, extra); }
+  int rows(index_t i) const { return static_cast<int>(base + (i < extra ? 1 : 0)); }
+};
+
+/// Packs a row-major (M x K) weight into the panels of ConvPanels(M): the
+/// panel of rows [r0, r0 + rows) sits at packed + r0*K and holds, for each k,
+/// its rows' k-th values side by side.
 template <typename T>
 void conv_pack_weight(const T* w, index_t M, index_t K, T* packed) {
-  for (index_t r0 = 0; r0 < M; r0 += kConvTileRows) {
-    const index_t rows = std::min<index_t>(kConvTileRows, M - r0);
+  const ConvPanels panels(M);
+  for (index_t p = 0; p < panels.count; ++p) {
+    const index_t r0 = panels.first(p), rows = panels.rows(p);
     T* panel = packed + r0 * K;
     const T* src = w + r0 * K;
     // Written in order, read as `rows` sequential streams.
@@ -201,7 +229,7 @@ void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows&
   conv_micro_kernel_rows<T, NP>(rows, K, a, b, bias, accumulate, scratch, NR);
   for (int u = 0; u < run_count; ++u) {
     for (int i = 0; i < rows; ++i) {
-      std::copy_n(scratch + i * NR + runs[u][0], runs[u][2], channel0 + runs[u][1] + i * dst.plane);
+      conv_copy_run(scratch + i * NR + runs[u][0], runs[u][2], channel0 + runs[u][1] + i * dst.plane);
     }
   }
 }

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "strata/core/shape.hpp"
+#include "strata/core/storage.hpp"
+#include "strata/kernels/conv_gemm.hpp"
 #include "strata/kernels/im2col.hpp"
 #include "strata/nn/padding.hpp"
 
@@ -87,8 +89,29 @@ ConvPlanes make_conv_planes(const ConvShape<D>& s) {
     p.out_h = s.output[0];
   }
   p.mode = s.padding_mode;
-  p.plane_w = (p.padded_w + p.stride_w - 1) / p.stride_w;
+  p.plane_w = p.padded_w / p.stride_w + (p.padded_w % p.stride_w != 0 ? 1 : 0);  // ceil, without overflow
   p.row_reach = (p.kernel_h - 1) * p.dilation_h / p.stride_h;
+  // The index tables below are not part of the workspace and grow with the
+  // padded size and the stride: a padding far beyond the input, with a stride
+  // far beyond the kernel so that the output stays small, would make them
+  // gigabytes for a few outputs (a bad_alloc, or pages touched for nothing).
+  // Such geometries are refused with a strata::Error; every other one needs
+  // tables no larger than a few times its input and output planes.
+  {
+    namespace sd = strata::detail;
+    const char* who = "conv";
+    const index_t phase_slots = sd::checked_mul(p.stride_h, p.stride_w, who);
+    const index_t columns = sd::checked_mul(p.stride_w, sd::checked_add(p.plane_w, 2, who), who);
+    const index_t entries = sd::checked_add(phase_slots, columns, who);
+    const index_t planes = sd::checked_add(sd::checked_mul(p.height, p.width, who),
+                                           sd::checked_mul(p.out_h, p.out_w, who), who);
+    const index_t by_data = std::max(index_t{1} << 22, planes > (index_t{1} << 60) ? planes : 4 * planes);
+    const index_t by_limit = static_cast<index_t>(STRATA_MAX_ALLOC_BYTES) / static_cast<index_t>(sizeof(index_t));
+    sd::check(entries <= std::min(by_data, by_limit), who, ": refusing to build index tables of ", entries,
+              " entries for a padded size of ", p.padded_h, " x ", p.padded_w, " with stride ", p.stride_h, " x ",
+              p.stride_w, " (input plane ", p.height, " x ", p.width, ", output plane ", p.out_h, " x ", p.out_w,
+              "): the padding is far beyond the input");
+  }
   p.phase_slot.assign(static_cast<std::size_t>(p.stride_h * p.stride_w), -1);
   for (index_t kh = 0; kh < p.kernel_h; ++kh) {
     for (index_t kw = 0; kw < p.kernel_w; ++kw) {
@@ -164,7 +187,7 @@ void conv_planes_fill(const T* input, index_t image_stride, index_t in_channel_s
             const T* src = channel + source * p.width;
             for (index_t x = 0; x < begin; ++x) dst[x] = columns[x] < 0 ? T(0) : src[columns[x]];
             if (p.stride_w == 1) {
-              std::copy(src + begin + offset, src + end + offset, dst + begin);
+              strata::detail::conv_copy_run(src + begin + offset, end - begin, dst + begin);
             } else {
               const T* from = src + begin * p.stride_w + offset;
               for (index_t x = begin; x < end; ++x, from += p.stride_w) dst[x] = *from;

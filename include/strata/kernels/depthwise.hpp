@@ -24,53 +24,45 @@ namespace detail {
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
 
-/// Packets of an output row computed together (each weight broadcast serves them all).
+/// Packets computed together: independent accumulators, so the multiply-adds
+/// of one tap overlap instead of waiting on each other's latency.
 constexpr int kDepthwisePackets = 4;
 
-/// out[x] = start + sum_t weight[t] * plane[offsets[t] + x] for NP packets of
-/// x, stored whole when `whole`, else only the first `count` values.
-template <typename T, int NP>
-void depthwise_packets(const T* plane, const index_t* offsets, const T* weight, index_t taps, T start, T* out,
-                       bool whole, index_t count) {
+/// out[x] = start + sum_t weight[t] * columns[offsets[t] + x] for
+/// kDepthwisePackets packets of x.
+template <typename T>
+void depthwise_packets(const T* columns, const index_t* offsets, const T* weight, index_t taps, T start, T* out) {
   namespace ei = Eigen::internal;
   using Packet = ConvPacket<T>;
   constexpr index_t P = conv_packet_size<T>();
+  constexpr int NP = kDepthwisePackets;
   Packet acc[NP];
   for (int j = 0; j < NP; ++j) acc[j] = ei::pset1<Packet>(start);
   for (index_t t = 0; t < taps; ++t) {
     const Packet w = ei::pset1<Packet>(weight[t]);
-    const T* src = plane + offsets[t];
+    const T* src = columns + offsets[t];
     for (int j = 0; j < NP; ++j) acc[j] = ei::pmadd(w, ei::ploadu<Packet>(src + j * P), acc[j]);
   }
-  if (whole) {
-    for (int j = 0; j < NP; ++j) ei::pstoreu(out + j * P, acc[j]);
-    return;
-  }
-  alignas(64) T scratch[NP * P];
-  for (int j = 0; j < NP; ++j) ei::pstoreu(scratch + j * P, acc[j]);
-  std::copy_n(scratch, count, out);
+  for (int j = 0; j < NP; ++j) ei::pstoreu(out + j * P, acc[j]);
+}
+
+/// Elements of the row buffer depthwise_plane needs for planes p.
+inline index_t depthwise_row_buffer(const kernels::ConvPlanes& p) {
+  return p.plane_rows * p.plane_w + kDepthwisePackets * 64;  // the last group of packets runs past the end (P <= 64)
 }
 
 /// One output plane (out_h x out_w, contiguous) from the planes of its input
 /// channel; offsets[t] is where tap t reads relative to the output column
-/// j = oh * plane_w + ow (see conv_planes.hpp).
+/// j = oh * plane_w + ow (see conv_planes.hpp). All columns j, the dropped
+/// ones between rows included, are computed into `rows` (depthwise_row_buffer
+/// elements), whose real columns are then copied out row by row.
 template <typename T>
 void depthwise_plane(const T* planes, const kernels::ConvPlanes& p, const index_t* offsets, const T* weight,
-                     index_t taps, T bias, T* out) {
-  constexpr index_t P = conv_packet_size<T>();
-  constexpr index_t wide = kDepthwisePackets * P;
-  for (index_t oh = 0; oh < p.out_h; ++oh) {
-    const T* row = planes + oh * p.plane_w;
-    T* dst = out + oh * p.out_w;
-    index_t ow = 0;
-    for (; ow + wide <= p.out_w; ow += wide) {
-      depthwise_packets<T, kDepthwisePackets>(row + ow, offsets, weight, taps, bias, dst + ow, true, wide);
-    }
-    for (; ow < p.out_w; ow += P) {
-      const index_t count = std::min(P, p.out_w - ow);
-      depthwise_packets<T, 1>(row + ow, offsets, weight, taps, bias, dst + ow, count == P, count);
-    }
-  }
+                     index_t taps, T bias, T* rows, T* out) {
+  constexpr index_t wide = kDepthwisePackets * conv_packet_size<T>();
+  const index_t columns = (p.out_h - 1) * p.plane_w + p.out_w;
+  for (index_t j = 0; j < columns; j += wide) depthwise_packets(planes + j, offsets, weight, taps, bias, rows + j);
+  for (index_t oh = 0; oh < p.out_h; ++oh) conv_copy_run(rows + oh * p.plane_w, p.out_w, out + oh * p.out_w);
 }
 
 #if defined(__GNUC__)

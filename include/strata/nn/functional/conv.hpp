@@ -4,6 +4,7 @@
 /// validation every convolution entry point shares (the layers and
 /// conv_output_shape use it too, so all report the same errors).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -168,11 +169,16 @@ kernels::ConvShape<D> conv_check_shapes(const char* who, const Shape& input_shap
   check(fits, who, ": Calculated padded input size per channel: ", conv_by_list<D>(padded),
         ". Kernel size: ", conv_by_list<D>(extent), ". Kernel size can't be greater than actual input size");
   // torch's rule, checked after the kernel fits as in torch; without it a
-  // padded empty row would be "read" by im2col.
+  // padded empty row would be "read" by the kernels.
   for (std::size_t d = 0; d < D; ++d) {
     check(s.batch == 0 || s.input[d] > 0, who, ": expected non-empty spatial dimensions for a non-empty batch, got ",
           "input ", input, " (Only zero batch or zero channel inputs are supported)");
   }
+  // A stride past the padded extent leaves a single output position, which
+  // reads the same taps whatever the stride: clamping it changes no result
+  // and keeps the kernels' per-stride-phase tables the size of the input
+  // (torch accepts any stride; a stride of 2^40 must not mean 2^40 phases).
+  for (std::size_t d = 0; d < D; ++d) s.stride[d] = std::min(s.stride[d], padded[d]);
   return s;
 }
 
