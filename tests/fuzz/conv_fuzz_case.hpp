@@ -6,8 +6,10 @@
 // input shape, layout and data — runs it, and judges the answer:
 //  - strata::Error is a right answer only when the case is invalid by the
 //    rules written out below (torch's, plus strata's allocation limit), which
-//    share no code with strata's own checks; conv_output_shape must refuse
-//    exactly the cases whose shapes are invalid;
+//    share no code with strata's own checks, or when a buffer some
+//    implementation may need is over the limit (then the message must say
+//    "refusing to"); conv_output_shape must refuse exactly the cases whose
+//    shapes are invalid;
 //  - a result must have the shape of the output-size formula, agree with
 //    conv_output_shape and conv_output_size, and match a naive direct
 //    computation in double (tests/reference_conv.hpp for convolutions) within
@@ -309,7 +311,12 @@ template <std::size_t D>
 struct ConvVerdict {
   bool options_ok = false;  ///< the layer can be built (ignoring the weight's allocation)
   bool shapes_ok = false;   ///< options_ok and the input fits: conv_output_shape answers
-  bool weight_fits = false, output_fits = false, workspace_fits = false;
+  bool weight_fits = false, output_fits = false;
+  /// Some buffer an implementation may need is over the limit: the column
+  /// matrix of im2col, or the phase-plane kernel's index tables (which grow
+  /// with the padded size: strata refuses padding far beyond the input, see
+  /// kernels/conv_planes.hpp). A size refusal is then right, but not required.
+  bool may_refuse_for_size = false;
   std::array<index_t, D> before{}, after{};
   std::vector<index_t> output_shape;
   Big weight_elements = 0;  ///< of the layer's weight
@@ -360,7 +367,7 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
   const index_t channels = c.input_shape[batched ? 1 : 0];
   ok = channels == c.in_channels;
   std::array<index_t, D> in{};
-  std::array<Big, D> out{};
+  std::array<Big, D> out{}, padded_sizes{};
   for (std::size_t d = 0; ok && d < D; ++d) {
     in[d] = c.input_shape[rank - D + d];
     const bool padded = v.before[d] > 0 || v.after[d] > 0;
@@ -371,6 +378,7 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
     const Big padded_size = big(in[d]) + big(v.before[d]) + big(v.after[d]);
     ok = ok && fits_int64(padded_size) && padded_size >= extent[d];
     if (ok) out[d] = std::floor((padded_size - extent[d]) / big(c.stride[d])) + 1;
+    if (ok) padded_sizes[d] = padded_size;
   }
   v.shapes_ok = ok;
   if (!ok) return v;
@@ -388,8 +396,23 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
   }
   v.output_fits = allocatable<T>(output);
   v.products *= output;
-  // The column buffer is allocated only when there is an image to convolve.
-  v.workspace_fits = pointwise || batch == 0 || allocatable<T>(workspace);
+  // Buffers are needed only when there is an image to convolve.
+  if (!pointwise && batch > 0) {
+    // The phase-plane tables: stride_h * stride_w + stride_w * (ceil(padded_w / stride_w) + 2) entries, the
+    // strides clamped to the padded size (a larger one changes nothing), allowed up to
+    // max(2^22, 4 * (input plane + output plane)) and the allocation limit.
+    const std::size_t w = D - 1;
+    const Big stride_w = std::min(big(c.stride[w]), padded_sizes[w]);
+    const Big stride_h = D == 2 ? std::min(big(c.stride[0]), padded_sizes[0]) : 1;
+    const Big entries = stride_h * stride_w + stride_w * (std::ceil(padded_sizes[w] / stride_w) + 2);
+    Big planes_in = 1, planes_out = 1;
+    for (std::size_t d = 0; d < D; ++d) {
+      planes_in *= big(in[d]);
+      planes_out *= out[d];
+    }
+    const Big allowed = std::min(std::max(Big(1 << 22), 4 * (planes_in + planes_out)), limit_bytes() / 8);
+    v.may_refuse_for_size = !allocatable<T>(workspace) || entries > allowed;
+  }
   return v;
 }
 
@@ -491,9 +514,10 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
   }
 
   const bool should_build = verdict.options_ok && verdict.weight_fits;
-  const bool should_answer = verdict.shapes_ok && verdict.output_fits && verdict.workspace_fits;
+  const bool may_answer = verdict.shapes_ok && verdict.output_fits;
+  const bool should_answer = may_answer && !verdict.may_refuse_for_size;
   if (should_build && (verdict.weight_elements > big(kMaxWeightElements) ||
-                       (should_answer && verdict.products > static_cast<Big>(kMaxReferenceProducts)))) {
+                       (may_answer && verdict.products > static_cast<Big>(kMaxReferenceProducts)))) {
     return outcome;  // valid but too large to compute here (see kMaxWeightElements)
   }
 
@@ -515,8 +539,10 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
   strata::Tensor<T> output;
   const bool answered = attempt([&] { output = layer->forward(input); }, outcome, "forward", &error);
   if (!outcome.ok) return outcome;
-  if (answered != should_answer) {
-    return fail(outcome, answered ? "forward accepted an invalid case" : "forward refused a valid case: " + error);
+  if (answered && !may_answer) return fail(outcome, "forward accepted an invalid case");
+  if (!answered && should_answer) return fail(outcome, "forward refused a valid case: " + error);
+  if (!answered && may_answer && error.find("refusing to") == std::string::npos) {
+    return fail(outcome, "forward refused a valid case for a reason other than a size limit: " + error);
   }
   if (!answered) {
     outcome.refused = true;

@@ -39,9 +39,7 @@ class Tensor {
   Tensor() = default;
 
   /// A contiguous tensor of `shape` holding `values` in row-major order.
-  Tensor(Shape shape, const std::vector<T>& values) : Tensor(empty(std::move(shape))) {
-    detail::check(static_cast<index_t>(values.size()) == numel(), "Tensor: shape ", shape_, " needs ", numel(),
-                  " values, got ", values.size());
+  Tensor(Shape shape, const std::vector<T>& values) : Tensor(empty(checked_value_count(std::move(shape), values))) {
     std::copy(values.begin(), values.end(), data_);
   }
 
@@ -79,9 +77,14 @@ class Tensor {
   }
   /// Samples of U[0, 1).
   static Tensor rand(Shape shape, Generator& gen) { return uniform(std::move(shape), T(0), T(1), gen); }
-  /// Samples of U[low, high).
+  /// Samples of U[low, high). Throws strata::Error unless low <= high are
+  /// finite and high - low is finite in T (as torch checks).
   static Tensor uniform(Shape shape, T low, T high, Generator& gen) {
     detail::check(low <= high, "uniform: expected low <= high, got low=", low, " high=", high);
+    detail::check(std::isfinite(low) && std::isfinite(high), "uniform: expected finite bounds, got low=", low,
+                  " high=", high);
+    detail::check(std::isfinite(high - low), "uniform: expected high - low to be finite, got low=", low,
+                  " high=", high);
     Tensor t = empty(std::move(shape));
     for (index_t i = 0, n = t.numel(); i < n; ++i) t.data_[i] = gen.uniform<T>(low, high);
     return t;
@@ -319,6 +322,15 @@ class Tensor {
   bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_ && storage_; }
 
  private:
+  /// The shape, once `values` is known to fill it exactly: checked before
+  /// anything is allocated, so a wrong shape never costs its allocation.
+  static Shape checked_value_count(Shape shape, const std::vector<T>& values) {
+    const index_t n = detail::checked_numel(shape, "Tensor");
+    detail::check(static_cast<index_t>(values.size()) == n, "Tensor: shape ", shape, " needs ", n, " values, got ",
+                  values.size());
+    return shape;
+  }
+
   void require_defined(const char* what) const {
     detail::check(defined(), "Tensor::", what, ": the tensor is undefined");
   }

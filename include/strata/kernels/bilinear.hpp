@@ -4,9 +4,11 @@
 /// computed as GEMMs. Raw pointers, no checks: nn/functional validates.
 
 #include <algorithm>
+#include <memory>
 
 #include "strata/core/eigen.hpp"
 #include "strata/core/shape.hpp"
+#include "strata/core/storage.hpp"
 #include "strata/kernels/linear.hpp"
 
 namespace strata {
@@ -36,20 +38,22 @@ namespace kernels {
 /// shape tried (Bilinear(20, 30, 40) on 128 rows: ~0.16 ms with AVX-512, libtorch
 /// 1.13 takes ~2.2 ms), and much faster for a single row or a small I*J.
 /// P is allocated per call (so concurrent calls are safe) and filled in chunks
-/// of rows so its size stays bounded for large batches.
+/// of rows so its size stays bounded for large batches; it goes through
+/// detail::allocate, so a P over STRATA_MAX_ALLOC_BYTES (a huge in1 * in2) is
+/// a strata::Error ("bilinear: refusing to allocate ..."), never a bad_alloc.
 template <typename T>
 void bilinear(const T* x1, const T* x2, const T* w, const T* b, T* out, index_t M, index_t I, index_t J, index_t N) {
   if (M == 0 || N == 0) return;
   const index_t K = I * J;
   const index_t chunk = strata::detail::bilinear_chunk_rows(M, I, J);
-  RowMatrix<T> pairs(chunk, K);
+  const std::shared_ptr<T> pairs = strata::detail::allocate<T>(chunk * K, "bilinear");
   for (index_t m0 = 0; m0 < M; m0 += chunk) {
     const index_t rows = std::min(chunk, M - m0);
     for (index_t r = 0; r < rows; ++r) {
-      Eigen::Map<RowMatrix<T>> outer(pairs.data() + r * K, I, J);
+      Eigen::Map<RowMatrix<T>> outer(pairs.get() + r * K, I, J);
       outer.noalias() = ConstVectorMap<T>(x1 + (m0 + r) * I, I) * ConstVectorMap<T>(x2 + (m0 + r) * J, J).transpose();
     }
-    linear(pairs.data(), w, b, out + m0 * N, rows, K, N);
+    linear(pairs.get(), w, b, out + m0 * N, rows, K, N);
   }
 }
 

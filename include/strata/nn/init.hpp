@@ -28,7 +28,8 @@ index_t calculate_fan_in(const Tensor<T>& weight) {
                 "init: fan in can not be computed for a tensor with fewer than 2 dimensions, got shape ",
                 weight.shape());
   index_t fan_in = weight.size(1);
-  for (index_t d = 2; d < weight.dim(); ++d) fan_in *= weight.size(d);
+  // Checked: an empty weight ([0, 2^40, 2^40]) may have sizes whose product leaves int64.
+  for (index_t d = 2; d < weight.dim(); ++d) fan_in = detail::checked_mul(fan_in, weight.size(d), "init");
   return fan_in;
 }
 

@@ -88,7 +88,8 @@ class Sequential : public Module<T> {
 
   /// Appends a child with a name of its own, e.g. "features" (its parameters
   /// become "features.weight", ...). Throws strata::Error when the name is
-  /// empty, contains '.', or is already taken.
+  /// empty, contains '.', or is already taken, and when the module is this
+  /// Sequential or contains it (a cycle).
   template <typename M>
   Sequential& push_back(std::string name, M&& module) {
     if constexpr (detail::is_shared_ptr<std::decay_t<M>>::value) {
@@ -207,10 +208,25 @@ class Sequential : public Module<T> {
                   "Sequential::push_back: module name can't contain \".\", got: ", name);
     for (const Child& child : children_)
       detail::check(child.name != name, "Sequential::push_back: a child named \"", name, "\" already exists");
+    // A Sequential holding itself, directly or through its children, would
+    // recurse without end in forward and in every listing of its parameters.
+    detail::check(!contains(module.get(), this), "Sequential::push_back: adding child \"", name,
+                  "\" would make a cycle (it is this Sequential or contains it)");
     M* raw = module.get();  // the Child's shared_ptr keeps it alive as long as the function
     children_.push_back(
         Child{std::move(name), std::move(module), [raw](const Tensor<T>& x) -> Tensor<T> { return raw->forward(x); }});
     return *this;
+  }
+
+  /// True when `root` is `target` or holds it somewhere below (only
+  /// Sequentials hold children).
+  static bool contains(const Module<T>* root, const Module<T>* target) {
+    if (root == target) return true;
+    const auto* sequential = dynamic_cast<const Sequential*>(root);
+    if (sequential == nullptr) return false;
+    for (const Child& child : sequential->children_)
+      if (contains(child.module.get(), target)) return true;
+    return false;
   }
 
   std::size_t position(index_t i, const char* who) const {

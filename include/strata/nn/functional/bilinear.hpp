@@ -47,6 +47,8 @@ Tensor<T> bilinear_checked(const char* who, const Tensor<T>& input1, const Tenso
   std::vector<index_t> out_sizes = input1.shape().vec();
   out_sizes.back() = out_features;
   Tensor<T> out = Tensor<T>::empty(Shape(std::move(out_sizes)));
+  // Nothing to compute; also, the leading sizes of empty inputs may multiply past int64.
+  if (out.numel() == 0) return out;
   const Tensor<T> x1 = input1.contiguous();
   const Tensor<T> x2 = input2.contiguous();
   const Tensor<T> w = weight.contiguous();

@@ -17,8 +17,9 @@ namespace functional {
 /// a copy (like reshape). start_dim == end_dim returns the input itself; a
 /// 0-d input gives shape [1] (its dims wrap as for a 1-d tensor).
 /// Example: `functional::flatten(x, 1, -1);  // [N, C, L] -> [N, C*L]`
-/// Throws strata::Error on an undefined input, a dim out of range, or
-/// start_dim after end_dim.
+/// Throws strata::Error on an undefined input, a dim out of range,
+/// start_dim after end_dim, or a merged size that overflows int64 (possible
+/// only for an empty tensor).
 template <typename T>
 Tensor<T> flatten(const Tensor<T>& input, index_t start_dim = 0, index_t end_dim = -1) {
   detail::check(input.defined(), "flatten: the input is undefined");
@@ -32,7 +33,8 @@ Tensor<T> flatten(const Tensor<T>& input, index_t start_dim = 0, index_t end_dim
   if (start == end) return input;
   std::vector<index_t> sizes(input.shape().begin(), input.shape().begin() + static_cast<std::ptrdiff_t>(start));
   index_t merged = 1;
-  for (std::size_t d = start; d <= end; ++d) merged *= input.shape()[d];
+  // An empty tensor may have sizes whose product leaves int64 ([0, 2^40, 2^40] from dim 1).
+  for (std::size_t d = start; d <= end; ++d) merged = detail::checked_mul(merged, input.shape()[d], "flatten");
   sizes.push_back(merged);
   sizes.insert(sizes.end(), input.shape().begin() + static_cast<std::ptrdiff_t>(end) + 1, input.shape().end());
   return input.reshape(Shape(std::move(sizes)));
