@@ -125,6 +125,9 @@ void add_conv_cases(std::vector<Case>& cases) {
   // The classic speed test's Conv1d: the Linear case's [128, 256, 8] input seen as (N, C, L) by a permute.
   add_conv<1>(cases, "Conv1dClassic", "Conv1d(8, 32, 1) on [128, 256, 8].permute(0, 2, 1)",
               {8, 32, {1}, {1}, {0}, {1}}, classic_input().permute({0, 2, 1}), 0.5);
+  // The same work on a contiguous [128, 8, 256] input (no copy before the kernel).
+  add_conv<1>(cases, "Conv1dClassicContiguous", "Conv1d(8, 32, 1) on [128, 8, 256]", {8, 32, {1}, {1}, {0}, {1}},
+              classic_input().permute({0, 2, 1}).contiguous(), 0.5);
   add_conv<2>(cases, "Conv2dResNet", "Conv2d(64, 64, 3, padding 1) on [1, 64, 56, 56]",
               {64, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}}, Tensor<float>::randn({1, 64, 56, 56}, gen), 0.9);
   add_conv<2>(cases, "Conv2dResNetBatch8", "Conv2d(64, 64, 3, padding 1) on [8, 64, 56, 56]",

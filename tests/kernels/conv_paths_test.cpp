@@ -107,6 +107,14 @@ TYPED_TEST(ConvPathsTest, PointwiseTailsGroupsAndPanels) {
   check_geometry<1, TypeParam>(G1{4, 6, 30, 3, {7}, {1}, {1}, {0}, {0}, {1}}, true, gen);
   // The classic Linear(8, 32) equivalent, small: exact strips.
   check_geometry<1, TypeParam>(G1{5, 8, 32, 1, {64}, {1}, {1}, {0}, {0}, {1}}, true, gen);
+  // An output of 2 MB (float) and more with 64-byte rows, into a tensor (64-byte
+  // aligned): written with streaming stores.
+  using Tensor = strata::Tensor<TypeParam>;
+  const Tensor x = Tensor::randn({2, 4, 64, 64}, gen), w = Tensor::randn({64, 4, 1, 1}, gen);
+  const Tensor b = Tensor::randn({64}, gen);
+  const auto ref = strata_test::reference_conv<2, TypeParam>(x, w, b, {1, 1}, {0, 0}, {0, 0}, {1, 1}, 1,
+                                                             strata::kZeros);
+  EXPECT_TRUE(strata_test::matches_reference(strata::nn::functional::conv2d(x, w, b), ref));
   // A single image, a single position.
   check_geometry<2, TypeParam>(G2{1, 3, 2, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}}, true, gen);
 }

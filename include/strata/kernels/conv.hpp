@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "strata/core/error.hpp"
@@ -140,10 +141,10 @@ ConvPlan conv_plan(const kernels::ConvShape<D>& s, int threads) {
   return p;
 }
 
-/// The pointwise path: item = (image, group, tile of positions).
-template <typename T, std::size_t D>
-void conv_pointwise(const T* input, const T* bias, T* output, const kernels::ConvShape<D>& s, const ConvPlan& p,
-                    const T* packed, T* buffers) {
+/// The pointwise path's work: item = (image, group, tile of positions).
+template <typename T, std::size_t D, bool Stream>
+void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels::ConvShape<D>& s, const ConvPlan& p,
+                        const T* packed, T* buffers) {
   constexpr index_t NR = conv_strip_width<T>();
   static_assert(kConvTileColumns % NR == 0, "strata::kernels::conv: a tile must hold whole strips");
   const index_t plane = kernels::spatial_numel(s.output), M = p.M, K = p.K;
@@ -173,12 +174,33 @@ void conv_pointwise(const T* input, const T* bias, T* output, const kernels::Con
           for (index_t q = first; q < last; q += NR) {
             const ConvStridedRows<T> columns = q < whole ? ConvStridedRows<T>{image + q, plane}
                                                          : ConvStridedRows<T>{buf, NR};
-            conv_gemm_block(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, q);
+            conv_gemm_block<T, Stream>(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, q);
           }
         }
       }
     }
+    if constexpr (Stream) linear_stream_fence();  // this worker's streamed stores are visible after the loop
   });
+}
+
+/// Pointwise outputs at least this large are written with streaming stores:
+/// nothing here reads them back, and skipping the read-for-ownership of each
+/// line cuts the memory traffic of a loop bound by writing them.
+constexpr index_t kConvStreamMinBytes = index_t{2} << 20;
+
+/// The pointwise path: item = (image, group, tile of positions).
+template <typename T, std::size_t D>
+void conv_pointwise(const T* input, const T* bias, T* output, const kernels::ConvShape<D>& s, const ConvPlan& p,
+                    const T* packed, T* buffers) {
+  const index_t bytes = s.batch * s.out_channels * kernels::spatial_numel(s.output) * static_cast<index_t>(sizeof(T));
+  const bool stream = kLinearCanStream && bytes >= kConvStreamMinBytes &&
+                      (kernels::spatial_numel(s.output) * static_cast<index_t>(sizeof(T))) % 64 == 0 &&
+                      reinterpret_cast<std::uintptr_t>(output) % 64 == 0;
+  if (stream) {
+    conv_pointwise_run<T, D, true>(input, bias, output, s, p, packed, buffers);
+  } else {
+    conv_pointwise_run<T, D, false>(input, bias, output, s, p, packed, buffers);
+  }
 }
 
 /// The planes path: item = (group, block of images, band of rows, tile of columns).

@@ -17,6 +17,7 @@
 #include <Eigen/Core>
 
 #include "strata/core/shape.hpp"
+#include "strata/kernels/linear.hpp"
 
 namespace strata {
 namespace detail {
@@ -85,7 +86,9 @@ struct ConvOffsetRows {
 /// c[i][j] = start + sum_k a[k*MR + i] * rows.row(k)[j] for i < MR, j < NP
 /// packets, where start is c[i][j] itself when `accumulate`, else bias[i] (0
 /// without bias); c has row stride ldc. The one place the FLOPs happen.
-template <typename T, int MR, int NP, typename Rows>
+/// With Stream, c is stored with non-temporal stores (c and ldc aligned to
+/// a whole packet): for outputs too large to stay in cache.
+template <typename T, int MR, int NP, bool Stream = false, typename Rows>
 void conv_micro_kernel(index_t K, const T* a, const Rows& rows, const T* bias, bool accumulate, T* c, index_t ldc) {
   namespace ei = Eigen::internal;
   using Packet = ConvPacket<T>;
@@ -105,30 +108,36 @@ void conv_micro_kernel(index_t K, const T* a, const Rows& rows, const T* bias, b
     }
   }
   for (int i = 0; i < MR; ++i) {
-    for (int j = 0; j < NP; ++j) ei::pstoreu(c + i * ldc + j * P, acc[i][j]);
+    for (int j = 0; j < NP; ++j) {
+      if constexpr (Stream) {
+        linear_stream_packet(c + i * ldc + j * P, acc[i][j]);
+      } else {
+        ei::pstoreu(c + i * ldc + j * P, acc[i][j]);
+      }
+    }
   }
 }
 
 /// conv_micro_kernel with the row count chosen at run time, 1..kConvTileRows
 /// (the last panel of a weight whose row count is not a multiple of it).
-template <typename T, int NP, typename Rows>
+template <typename T, int NP, bool Stream = false, typename Rows>
 void conv_micro_kernel_rows(int rows, index_t K, const T* a, const Rows& b, const T* bias, bool accumulate, T* c,
                             index_t ldc) {
   static_assert(kConvTileRows <= 12, "conv_micro_kernel_rows: add cases for the larger tile");
   constexpr int R = kConvTileRows;
   switch (rows) {
-    case 12: return conv_micro_kernel<T, (R >= 12 ? 12 : 1), NP>(K, a, b, bias, accumulate, c, ldc);
-    case 11: return conv_micro_kernel<T, (R >= 11 ? 11 : 1), NP>(K, a, b, bias, accumulate, c, ldc);
-    case 10: return conv_micro_kernel<T, (R >= 10 ? 10 : 1), NP>(K, a, b, bias, accumulate, c, ldc);
-    case 9: return conv_micro_kernel<T, (R >= 9 ? 9 : 1), NP>(K, a, b, bias, accumulate, c, ldc);
-    case 8: return conv_micro_kernel<T, (R >= 8 ? 8 : 1), NP>(K, a, b, bias, accumulate, c, ldc);
-    case 7: return conv_micro_kernel<T, (R >= 7 ? 7 : 1), NP>(K, a, b, bias, accumulate, c, ldc);
-    case 6: return conv_micro_kernel<T, 6, NP>(K, a, b, bias, accumulate, c, ldc);
-    case 5: return conv_micro_kernel<T, 5, NP>(K, a, b, bias, accumulate, c, ldc);
-    case 4: return conv_micro_kernel<T, 4, NP>(K, a, b, bias, accumulate, c, ldc);
-    case 3: return conv_micro_kernel<T, 3, NP>(K, a, b, bias, accumulate, c, ldc);
-    case 2: return conv_micro_kernel<T, 2, NP>(K, a, b, bias, accumulate, c, ldc);
-    default: return conv_micro_kernel<T, 1, NP>(K, a, b, bias, accumulate, c, ldc);
+    case 12: return conv_micro_kernel<T, (R >= 12 ? 12 : 1), NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 11: return conv_micro_kernel<T, (R >= 11 ? 11 : 1), NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 10: return conv_micro_kernel<T, (R >= 10 ? 10 : 1), NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 9: return conv_micro_kernel<T, (R >= 9 ? 9 : 1), NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 8: return conv_micro_kernel<T, (R >= 8 ? 8 : 1), NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 7: return conv_micro_kernel<T, (R >= 7 ? 7 : 1), NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 6: return conv_micro_kernel<T, 6, NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 5: return conv_micro_kernel<T, 5, NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 4: return conv_micro_kernel<T, 4, NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 3: return conv_micro_kernel<T, 3, NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    case 2: return conv_micro_kernel<T, 2, NP, Stream>(K, a, b, bias, accumulate, c, ldc);
+    default: return conv_micro_kernel<T, 1, NP, Stream>(K, a, b, bias, accumulate, c, ldc);
   }
 }
 
@@ -183,7 +192,7 @@ struct ConvColumnsOut {
 /// columns starting at `first`. A strip whose NR columns are all real and in
 /// one output row is stored in place; any other goes through a scratch tile
 /// and only its real columns are copied out.
-template <typename T, typename Rows>
+template <typename T, bool Stream = false, typename Rows>
 void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows& b, bool accumulate,
                      const ConvColumnsOut<T>& dst, index_t r0, index_t first) {
   constexpr int NP = kConvTilePackets;
@@ -194,9 +203,9 @@ void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows&
   if (r < dst.rows && x + NR <= dst.width && first + NR <= dst.end) {
     T* c = channel0 + n * dst.image_stride + r * dst.width + x;
     if (rows == kConvTileRows) {
-      conv_micro_kernel<T, kConvTileRows, NP>(K, a, b, bias, accumulate, c, dst.plane);
+      conv_micro_kernel<T, kConvTileRows, NP, Stream>(K, a, b, bias, accumulate, c, dst.plane);
     } else {
-      conv_micro_kernel_rows<T, NP>(rows, K, a, b, bias, accumulate, c, dst.plane);
+      conv_micro_kernel_rows<T, NP, Stream>(rows, K, a, b, bias, accumulate, c, dst.plane);
     }
     return;
   }
