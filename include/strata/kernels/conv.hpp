@@ -55,9 +55,10 @@ bool conv_is_depthwise(const ConvShape<D>& s) {
 namespace detail {
 
 /// Columns of output computed per work item: a multiple of every strip width
-/// (32 floats with AVX-512), so the plan does not depend on the scalar type.
-constexpr index_t kConvTileColumns = 256;
-/// Reduction chunk: a strip's kConvReductionChunk rows (32 KB of float with
+/// (48 floats or 24 doubles with AVX-512, 16 / 8 with AVX2), so the plan does
+/// not depend on the scalar type.
+constexpr index_t kConvTileColumns = 384;
+/// Reduction chunk: a strip's kConvReductionChunk rows (48 KB of float with
 /// AVX-512) stay in L1 while every panel of the weight passes over them.
 constexpr index_t kConvReductionChunk = 256;
 /// Elements of one worker's phase planes (2 MB of float): a block is a band
@@ -99,7 +100,9 @@ ConvPlan conv_plan(const kernels::ConvShape<D>& s, int threads) {
   if (kernels::conv_is_pointwise(s)) {
     p.path = ConvPlan::Path::Pointwise;
     p.packed = checked_mul(s.out_channels, p.K, who);
-    p.tiles = (kernels::spatial_numel(s.output) + kConvTileColumns - 1) / kConvTileColumns;
+    // Whole tiles, the remainder joining the last one: a partial last strip
+    // then always shares its tile with the strip before (see conv_pointwise_run).
+    p.tiles = std::max<index_t>(1, kernels::spatial_numel(s.output) / kConvTileColumns);
     p.items = checked_mul(checked_mul(s.batch, s.groups, who), p.tiles, who);
     p.buffer = checked_mul(p.K, kConvTileColumns, who);  // the zero-padded last strip of an image
   } else if (kernels::conv_is_depthwise(s)) {
@@ -158,12 +161,15 @@ void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels:
         const T* image = input + (n * s.in_channels + g * in_per_group) * plane;
         const ConvColumnsOut<T> dst{output + (n * s.out_channels + g * M) * plane, plane, 0, plane, plane, 1,
                                     plane, plane};
-        const index_t first = t * kConvTileColumns, last = std::min(first + kConvTileColumns, plane);
-        const index_t whole = first + (last - first) / NR * NR;
-        if (whole < last) {  // the image's last, partial strip: copied and zero-padded, so no read runs past it
+        const index_t first = t * kConvTileColumns, last = t + 1 == p.tiles ? plane : first + kConvTileColumns;
+        // The image's last, partial strip is shifted back to end with the plane
+        // (a few columns computed twice, every store whole and in place); only a
+        // plane narrower than one strip is copied and zero-padded instead.
+        const bool narrow = plane < NR;
+        if (narrow) {
           for (index_t k = 0; k < K; ++k) {
-            std::copy(image + k * plane + whole, image + k * plane + last, buf + k * NR);
-            std::fill(buf + k * NR + (last - whole), buf + (k + 1) * NR, T(0));
+            std::copy(image + k * plane, image + (k + 1) * plane, buf + k * NR);
+            std::fill(buf + k * NR + plane, buf + (k + 1) * NR, T(0));
           }
         }
         // Panel-major: each panel's output rows are written as a few long streams.
@@ -172,9 +178,9 @@ void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels:
           const int rows = panels.rows(panel);
           const T* b = bias != nullptr ? bias + g * M + r0 : nullptr;
           for (index_t q = first; q < last; q += NR) {
-            const ConvStridedRows<T> columns = q < whole ? ConvStridedRows<T>{image + q, plane}
-                                                         : ConvStridedRows<T>{buf, NR};
-            conv_gemm_block<T, Stream>(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, q);
+            const index_t at = narrow ? 0 : std::min(q, plane - NR);
+            const ConvStridedRows<T> columns = narrow ? ConvStridedRows<T>{buf, NR} : ConvStridedRows<T>{image + at, plane};
+            conv_gemm_block<T, Stream>(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, at);
           }
         }
       }
