@@ -133,8 +133,11 @@ enum Flag : std::uint8_t {
 /// Valid cases larger than these are decoded and checked up to the output
 /// shape, but not computed: a fuzzer should spend its time on many small
 /// cases, and a naive reference over millions of products would dominate.
+/// (A 2-million-element output took 10 s under ASan/UBSan: such cases teach
+/// the fuzzer nothing the small ones do not.)
 constexpr index_t kMaxWeightElements = index_t{1} << 16;
-constexpr double kMaxReferenceProducts = 1 << 22;
+constexpr index_t kMaxOutputElements = index_t{1} << 16;
+constexpr double kMaxReferenceProducts = 1 << 20;
 
 /// a * b for the decoder's channel counts, saturating instead of overflowing.
 inline index_t saturating_mul(index_t a, index_t b) {
@@ -321,6 +324,7 @@ struct ConvVerdict {
   std::vector<index_t> output_shape;
   Big weight_elements = 0;  ///< of the layer's weight
   Big products = 0;         ///< multiply-adds of the whole convolution
+  Big output_elements = 0;
 };
 
 template <std::size_t D, typename T>
@@ -396,6 +400,7 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
   }
   v.output_fits = allocatable<T>(output);
   v.products *= output;
+  v.output_elements = output;
   // Buffers are needed only when there is an image to convolve.
   if (!pointwise && batch > 0) {
     // The phase-plane tables: stride_h * stride_w + stride_w * (ceil(padded_w / stride_w) + 2) entries, the
@@ -517,7 +522,8 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
   const bool may_answer = verdict.shapes_ok && verdict.output_fits;
   const bool should_answer = may_answer && !verdict.may_refuse_for_size;
   if (should_build && (verdict.weight_elements > big(kMaxWeightElements) ||
-                       (may_answer && verdict.products > static_cast<Big>(kMaxReferenceProducts)))) {
+                       (may_answer && (verdict.products > static_cast<Big>(kMaxReferenceProducts) ||
+                                       verdict.output_elements > big(kMaxOutputElements))))) {
     return outcome;  // valid but too large to compute here (see kMaxWeightElements)
   }
 
