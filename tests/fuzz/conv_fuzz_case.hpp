@@ -344,15 +344,17 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
   std::array<Big, D> extent{};
   bool extent_fits = true;
   for (std::size_t d = 0; ok && d < D; ++d) {
-    extent[d] = big(c.dilation[d]) * (big(c.kernel[d]) - 1) + 1;
+    const Big total = big(c.dilation[d]) * (big(c.kernel[d]) - 1);  // 'same' pads this much
+    extent[d] = total + 1;
     extent_fits = extent_fits && fits_int64(extent[d]);
-    if (c.padding_kind == 1) ok = extent_fits;
     if (c.padding_kind == 0) {
       v.before[d] = v.after[d] = c.padding[d];
     } else if (c.padding_kind == 1) {
-      const index_t total = static_cast<index_t>(extent[d]) - 1;
-      v.before[d] = total / 2;
-      v.after[d] = total - total / 2;
+      ok = fits_int64(total);
+      if (!ok) break;  // (a fuzz finding: converting the unrepresentable total was undefined)
+      const auto t = static_cast<index_t>(total);
+      v.before[d] = t / 2;
+      v.after[d] = t - t / 2;
     }
   }
   v.options_ok = ok;
