@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -74,16 +75,16 @@ constexpr index_t kConvSlack = 256;
 /// and conv, a function of the geometry and the thread count only.
 struct ConvPlan {
   enum class Path { Pointwise, Depthwise, Planes } path = Path::Planes;
-  index_t M = 0;              ///< output channels per group
-  index_t K = 0;              ///< reduction: in_channels / groups * prod(kernel)
-  index_t image_blocks = 1;   ///< blocks of images per group
-  index_t bands = 1;          ///< bands of output rows per block of images
-  index_t tiles = 1;          ///< tiles of kConvTileColumns per block
-  index_t items = 0;          ///< work items in all
-  index_t workers = 1;        ///< parallel workers (each with its own buffer)
-  index_t packed = 0;         ///< elements of the packed weight
-  index_t buffer = 0;         ///< elements of one worker's buffer
-  kernels::ConvPlanes planes; ///< Planes and Depthwise paths
+  index_t M = 0;               ///< output channels per group
+  index_t K = 0;               ///< reduction: in_channels / groups * prod(kernel)
+  index_t image_blocks = 1;    ///< blocks of images per group
+  index_t bands = 1;           ///< bands of output rows per block of images
+  index_t tiles = 1;           ///< tiles of kConvTileColumns per block
+  index_t items = 0;           ///< work items in all
+  index_t workers = 1;         ///< parallel workers (each with its own buffer)
+  index_t packed = 0;          ///< elements of the packed weight
+  index_t buffer = 0;          ///< elements of one worker's buffer
+  kernels::ConvPlanes planes;  ///< Planes and Depthwise paths
   index_t workspace() const { return packed + workers * buffer; }
 };
 
@@ -153,39 +154,57 @@ void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels:
   const index_t plane = kernels::spatial_numel(s.output), M = p.M, K = p.K;
   const index_t in_per_group = s.in_channels / s.groups;
   const ConvPanels panels(M);
-  parallel_for(p.workers, 1, [&](index_t first_worker, index_t end_worker) {
-    for (index_t w = first_worker; w < end_worker; ++w) {
-      T* buf = buffers + w * p.buffer;
-      for (index_t item = p.items * w / p.workers; item < p.items * (w + 1) / p.workers; ++item) {
-        const index_t t = item % p.tiles, ng = item / p.tiles, g = ng % s.groups, n = ng / s.groups;
-        const T* image = input + (n * s.in_channels + g * in_per_group) * plane;
-        const ConvColumnsOut<T> dst{output + (n * s.out_channels + g * M) * plane, plane, 0, plane, plane, 1,
-                                    plane, plane};
-        const index_t first = t * kConvTileColumns, last = t + 1 == p.tiles ? plane : first + kConvTileColumns;
-        // The image's last, partial strip is shifted back to end with the plane
-        // (a few columns computed twice, every store whole and in place); only a
-        // plane narrower than one strip is copied and zero-padded instead.
-        const bool narrow = plane < NR;
-        if (narrow) {
-          for (index_t k = 0; k < K; ++k) {
-            std::copy(image + k * plane, image + (k + 1) * plane, buf + k * NR);
-            std::fill(buf + k * NR + plane, buf + (k + 1) * NR, T(0));
-          }
-        }
-        // Panel-major: each panel's output rows are written as a few long streams.
-        for (index_t panel = 0; panel < panels.count; ++panel) {
-          const index_t r0 = panels.first(panel);
-          const int rows = panels.rows(panel);
-          const T* b = bias != nullptr ? bias + g * M + r0 : nullptr;
-          for (index_t q = first; q < last; q += NR) {
-            const index_t at = narrow ? 0 : std::min(q, plane - NR);
-            const ConvStridedRows<T> columns = narrow ? ConvStridedRows<T>{buf, NR} : ConvStridedRows<T>{image + at, plane};
-            conv_gemm_block<T, Stream>(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, at);
-          }
-        }
+  conv_parallel_items(p.workers, p.items, [&](index_t w, index_t item) {
+    T* buf = buffers + w * p.buffer;
+    const index_t t = item % p.tiles, ng = item / p.tiles, g = ng % s.groups, n = ng / s.groups;
+    const T* image = input + (n * s.in_channels + g * in_per_group) * plane;
+    const ConvColumnsOut<T> dst{output + (n * s.out_channels + g * M) * plane, plane, 0, plane, plane, 1, plane, plane};
+    const index_t first = t * kConvTileColumns, last = t + 1 == p.tiles ? plane : first + kConvTileColumns;
+    // The image's last, partial strip is shifted back to end with the plane
+    // (a few columns computed twice, every store whole and in place); only a
+    // plane narrower than one strip is copied and zero-padded instead.
+    const bool narrow = plane < NR;
+    if (narrow) {
+      for (index_t k = 0; k < K; ++k) {
+        std::copy(image + k * plane, image + (k + 1) * plane, buf + k * NR);
+        std::fill(buf + k * NR + plane, buf + (k + 1) * NR, T(0));
       }
     }
-    if constexpr (Stream) linear_stream_fence();  // this worker's streamed stores are visible after the loop
+    // Panel-major: each panel's output rows are written as a few long streams.
+    for (index_t panel = 0; panel < panels.count; ++panel) {
+      const index_t r0 = panels.first(panel);
+      const int rows = panels.rows(panel);
+      const T* b = bias != nullptr ? bias + g * M + r0 : nullptr;
+      for (index_t q = first; q < last; q += NR) {
+        const index_t at = narrow ? 0 : std::min(q, plane - NR);
+        const ConvStridedRows<T> columns = narrow ? ConvStridedRows<T>{buf, NR} : ConvStridedRows<T>{image + at, plane};
+        conv_gemm_block<T, Stream>(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, at);
+      }
+    }
+    if constexpr (Stream) linear_stream_fence();  // the item's streamed stores are ordered before the region ends
+  });
+}
+
+/// Runs body(worker, item) for every item in [0, items) on `workers` workers,
+/// each with its own buffers (named by `worker`). Items are handed out in
+/// contiguous chunks from a shared counter, large ones first and smaller
+/// towards the end (guided scheduling): a worker the OS stalls does not hold
+/// the others back, and consecutive items (the tiles of one block) mostly
+/// stay with one worker, which then lays out the block's planes once.
+template <typename Body>
+void conv_parallel_items(index_t workers, index_t items, const Body& body) {
+  std::atomic<index_t> next{0};
+  parallel_for(workers, 1, [&](index_t first_worker, index_t end_worker) {
+    for (index_t w = first_worker; w < end_worker; ++w) {
+      for (;;) {
+        index_t begin = next.load(std::memory_order_relaxed), size = 0;
+        do {
+          if (begin >= items) return;
+          size = std::max<index_t>(1, (items - begin) / (2 * workers));
+        } while (!next.compare_exchange_weak(begin, begin + size, std::memory_order_relaxed));
+        for (index_t item = begin; item < begin + size; ++item) body(w, item);
+      }
+    }
   });
 }
 
@@ -226,57 +245,54 @@ void conv_planes_gemm(const T* input, const T* bias, T* output, const kernels::C
   // Even chunks of at most kConvReductionChunk (576 = 3 x 192, not 256 + 256 + 64).
   const index_t chunks = (K + kConvReductionChunk - 1) / kConvReductionChunk;
   const index_t chunk = (K + chunks - 1) / chunks;
-  parallel_for(p.workers, 1, [&](index_t first_worker, index_t end_worker) {
-    for (index_t w = first_worker; w < end_worker; ++w) {
-      T* const planes = buffers + w * p.buffer;
-      T* const tile = planes + planes_size;  // M x kConvTileColumns accumulators
-      index_t laid_out = -1;                 // the block whose planes are in `planes`
-      for (index_t item = p.items * w / p.workers; item < p.items * (w + 1) / p.workers; ++item) {
-        const index_t block = item / p.tiles, t = item % p.tiles;
-        const index_t band = block % p.bands, ib = block / p.bands % p.image_blocks;
-        const index_t g = block / p.bands / p.image_blocks;
-        const index_t n0 = ib * pl.images, images = std::min(pl.images, s.batch - n0);
-        const index_t row0 = band * pl.rows, rows = std::min(pl.rows, pl.out_h - row0);
-        const index_t columns = (images - 1) * pl.image_columns() + (rows - 1) * pl.plane_w + pl.out_w;
-        const index_t first = t * kConvTileColumns;
-        if (first >= columns) continue;  // a smaller last block has fewer tiles
-        const index_t last = std::min(first + kConvTileColumns, columns);
-        if (laid_out != block) {
-          kernels::conv_planes_fill(input + n0 * image_stride + g * in_per_group * in_plane, image_stride, in_plane,
-                                    images, row0, pl, kConvSlack, planes);
-          laid_out = block;
-        }
-        const T* a = packed + g * M * K;
-        for (index_t k0 = 0; k0 < K; k0 += chunk) {
-          const index_t kc = std::min(chunk, K - k0);
-          for (index_t q = first; q < last; q += NR) {
-            const ConvOffsetRows<T> b{planes + q, offsets.data() + k0};
-            for (index_t panel = 0; panel < panels.count; ++panel) {
-              const index_t r0 = panels.first(panel);
-              const int panel_rows = panels.rows(panel);
-              const T* panel_bias = bias != nullptr && k0 == 0 ? bias + g * M + r0 : nullptr;
-              conv_micro_kernel_rows<T, kConvTilePackets>(panel_rows, kc, a + r0 * K + k0 * panel_rows, b, panel_bias,
-                                                          k0 > 0, tile + r0 * kConvTileColumns + (q - first),
-                                                          kConvTileColumns);
-            }
-          }
-        }
-        // Scatter the real columns: runs of one output row.
-        T* const out = output + (n0 * s.out_channels + g * M) * out_plane + row0 * pl.out_w;
-        for (index_t q = first; q < last;) {
-          const index_t image = q / pl.image_columns(), within = q % pl.image_columns();
-          const index_t r = within / pl.plane_w, x = within % pl.plane_w;
-          if (r >= rows || x >= pl.out_w) {  // computed, not an output: skip to the next row or image
-            q += r >= rows ? pl.image_columns() - within : pl.plane_w - x;
-            continue;
-          }
-          const index_t run = std::min(last - q, pl.out_w - x);
-          T* dst = out + image * s.out_channels * out_plane + r * pl.out_w + x;
-          const T* src = tile + (q - first);
-          for (index_t i = 0; i < M; ++i) conv_copy_run(src + i * kConvTileColumns, run, dst + i * out_plane);
-          q += run;
+  std::vector<index_t> laid_out_blocks(static_cast<std::size_t>(p.workers), -1);  // whose planes each worker holds
+  conv_parallel_items(p.workers, p.items, [&](index_t w, index_t item) {
+    T* const planes = buffers + w * p.buffer;
+    T* const tile = planes + planes_size;  // M x kConvTileColumns accumulators
+    index_t& laid_out = laid_out_blocks[static_cast<std::size_t>(w)];
+    const index_t block = item / p.tiles, t = item % p.tiles;
+    const index_t band = block % p.bands, ib = block / p.bands % p.image_blocks;
+    const index_t g = block / p.bands / p.image_blocks;
+    const index_t n0 = ib * pl.images, images = std::min(pl.images, s.batch - n0);
+    const index_t row0 = band * pl.rows, rows = std::min(pl.rows, pl.out_h - row0);
+    const index_t columns = (images - 1) * pl.image_columns() + (rows - 1) * pl.plane_w + pl.out_w;
+    const index_t first = t * kConvTileColumns;
+    if (first >= columns) return;  // a smaller last block has fewer tiles
+    const index_t last = std::min(first + kConvTileColumns, columns);
+    if (laid_out != block) {
+      kernels::conv_planes_fill(input + n0 * image_stride + g * in_per_group * in_plane, image_stride, in_plane, images,
+                                row0, pl, kConvSlack, planes);
+      laid_out = block;
+    }
+    const T* a = packed + g * M * K;
+    for (index_t k0 = 0; k0 < K; k0 += chunk) {
+      const index_t kc = std::min(chunk, K - k0);
+      for (index_t q = first; q < last; q += NR) {
+        const ConvOffsetRows<T> b{planes + q, offsets.data() + k0};
+        for (index_t panel = 0; panel < panels.count; ++panel) {
+          const index_t r0 = panels.first(panel);
+          const int panel_rows = panels.rows(panel);
+          const T* panel_bias = bias != nullptr && k0 == 0 ? bias + g * M + r0 : nullptr;
+          conv_micro_kernel_rows<T, kConvTilePackets>(panel_rows, kc, a + r0 * K + k0 * panel_rows, b, panel_bias,
+                                                      k0 > 0, tile + r0 * kConvTileColumns + (q - first),
+                                                      kConvTileColumns);
         }
       }
+    }
+    // Scatter the real columns: runs of one output row.
+    T* const out = output + (n0 * s.out_channels + g * M) * out_plane + row0 * pl.out_w;
+    for (index_t q = first; q < last;) {
+      const index_t image = q / pl.image_columns(), within = q % pl.image_columns();
+      const index_t r = within / pl.plane_w, x = within % pl.plane_w;
+      if (r >= rows || x >= pl.out_w) {  // computed, not an output: skip to the next row or image
+        q += r >= rows ? pl.image_columns() - within : pl.plane_w - x;
+        continue;
+      }
+      const index_t run = std::min(last - q, pl.out_w - x);
+      T* dst = out + image * s.out_channels * out_plane + r * pl.out_w + x;
+      const T* src = tile + (q - first);
+      for (index_t i = 0; i < M; ++i) conv_copy_run(src + i * kConvTileColumns, run, dst + i * out_plane);
+      q += run;
     }
   });
 }
@@ -290,19 +306,15 @@ void conv_depthwise(const T* input, const T* weight, const T* bias, T* output, c
   const index_t taps = p.K, multiplier = p.M;
   std::vector<index_t> offsets(static_cast<std::size_t>(taps));
   kernels::conv_planes_offsets(pl, offsets.data());
-  parallel_for(p.workers, 1, [&](index_t first_worker, index_t end_worker) {
-    for (index_t w = first_worker; w < end_worker; ++w) {
-      T* const planes = buffers + w * p.buffer;
-      T* const rows = planes + pl.phases * pl.phase_stride() + kConvSlack;
-      for (index_t item = p.items * w / p.workers; item < p.items * (w + 1) / p.workers; ++item) {
-        kernels::conv_planes_fill(input + item * in_plane, 0, 0, 1, 0, pl, kConvSlack, planes);
-        const index_t c = item % s.in_channels, n = item / s.in_channels;
-        for (index_t m = 0; m < multiplier; ++m) {
-          const index_t o = c * multiplier + m;
-          depthwise_plane(planes, pl, offsets.data(), weight + o * taps, taps, bias != nullptr ? bias[o] : T(0), rows,
-                          output + (n * s.out_channels + o) * out_plane);
-        }
-      }
+  conv_parallel_items(p.workers, p.items, [&](index_t w, index_t item) {
+    T* const planes = buffers + w * p.buffer;
+    T* const rows = planes + pl.phases * pl.phase_stride() + kConvSlack;
+    kernels::conv_planes_fill(input + item * in_plane, 0, 0, 1, 0, pl, kConvSlack, planes);
+    const index_t c = item % s.in_channels, n = item / s.in_channels;
+    for (index_t m = 0; m < multiplier; ++m) {
+      const index_t o = c * multiplier + m;
+      depthwise_plane(planes, pl, offsets.data(), weight + o * taps, taps, bias != nullptr ? bias[o] : T(0), rows,
+                      output + (n * s.out_channels + o) * out_plane);
     }
   });
 }
