@@ -149,7 +149,7 @@ ConvPlan conv_plan(const kernels::ConvShape<D>& s, int threads) {
 template <typename T, std::size_t D, bool Stream>
 void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels::ConvShape<D>& s, const ConvPlan& p,
                         const T* packed, T* buffers) {
-  constexpr index_t NR = conv_strip_width<T>();
+  constexpr index_t NR = conv_strip_width<T>(), P = conv_packet_size<T>();
   static_assert(kConvTileColumns % NR == 0, "strata::kernels::conv: a tile must hold whole strips");
   const index_t plane = kernels::spatial_numel(s.output), M = p.M, K = p.K;
   const index_t in_per_group = s.in_channels / s.groups;
@@ -160,8 +160,7 @@ void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels:
     const T* image = input + (n * s.in_channels + g * in_per_group) * plane;
     const ConvColumnsOut<T> dst{output + (n * s.out_channels + g * M) * plane, plane, 0, plane, plane, 1, plane, plane};
     const index_t first = t * kConvTileColumns, last = t + 1 == p.tiles ? plane : first + kConvTileColumns;
-    // The image's last, partial strip is shifted back to end with the plane
-    // (a few columns computed twice, every store whole and in place); only a
+    // The image's last, partial strip stays in place (see below); only a
     // plane narrower than one strip is copied and zero-padded instead.
     const bool narrow = plane < NR;
     if (narrow) {
@@ -176,9 +175,25 @@ void conv_pointwise_run(const T* input, const T* bias, T* output, const kernels:
       const int rows = panels.rows(panel);
       const T* b = bias != nullptr ? bias + g * M + r0 : nullptr;
       for (index_t q = first; q < last; q += NR) {
-        const index_t at = narrow ? 0 : std::min(q, plane - NR);
-        const ConvStridedRows<T> columns = narrow ? ConvStridedRows<T>{buf, NR} : ConvStridedRows<T>{image + at, plane};
-        conv_gemm_block<T, Stream>(packed + (g * M + r0) * K, b, rows, K, columns, false, dst, r0, at);
+        const T* a = packed + (g * M + r0) * K;
+        if (narrow) {
+          conv_gemm_block<T, Stream>(a, b, rows, K, ConvStridedRows<T>{buf, NR}, false, dst, r0, 0);
+        } else if (q + NR <= plane) {
+          conv_gemm_block<T, Stream>(a, b, rows, K, ConvStridedRows<T>{image + q, plane}, false, dst, r0, q);
+        } else {
+          // The last, partial strip: only the packets it needs, the last one
+          // ending with the plane (at most P - 1 columns computed twice).
+          const index_t packets = (plane - q + P - 1) / P, at = plane - packets * P;
+          const ConvStridedRows<T> columns{image + at, plane};
+          T* const c = dst.out + r0 * plane + at;
+          if (packets >= kConvTilePackets) {
+            conv_micro_kernel_rows<T, kConvTilePackets, Stream>(rows, K, a, columns, b, false, c, plane);
+          } else if (packets == 2) {
+            conv_micro_kernel_rows<T, (kConvTilePackets > 2 ? 2 : 1), Stream>(rows, K, a, columns, b, false, c, plane);
+          } else {
+            conv_micro_kernel_rows<T, 1, Stream>(rows, K, a, columns, b, false, c, plane);
+          }
+        }
       }
     }
     if constexpr (Stream) linear_stream_fence();  // the item's streamed stores are ordered before the region ends
