@@ -78,8 +78,7 @@ TYPED_TEST(ConcurrencyTest, Linear) {
   // A strided view as input (the kernel reads its rows in place).
   const Tensor<T> view = Tensor<T>::randn({40, 30}, this->gen).narrow(1, 5, 20);
   expect_same_on_every_thread<T>([&] { return plain(view); }, plain(view));
-  expect_same_on_every_thread<T>([&] { return functional::linear(rows, plain.weight(), plain.bias()); },
-                                 plain(rows));
+  expect_same_on_every_thread<T>([&] { return functional::linear(rows, plain.weight(), plain.bias()); }, plain(rows));
 }
 
 TYPED_TEST(ConcurrencyTest, Conv1dEveryPaddingModeAndGroups) {
@@ -101,8 +100,8 @@ TYPED_TEST(ConcurrencyTest, Conv2dEveryPaddingModeAndGroups) {
   const Tensor<T> x = Tensor<T>::randn({2, 4, 11, 13}, this->gen);
   for (PaddingMode mode : {kZeros, kReflect, kReplicate, kCircular}) {
     SCOPED_TRACE(strata::nn::padding_mode_name(mode));
-    const Conv2d<T> conv(Conv2dOptions(4, 6, {3, 2}).stride({2, 1}).padding({2, 1}).dilation({1, 2}).groups(2)
-                             .padding_mode(mode));
+    const Conv2d<T> conv(
+        Conv2dOptions(4, 6, {3, 2}).stride({2, 1}).padding({2, 1}).dilation({1, 2}).groups(2).padding_mode(mode));
     expect_same_on_every_thread<T>([&] { return conv(x); }, conv(x));
   }
   const Conv2d<T> same(Conv2dOptions(4, 8, 3).padding(kSame).groups(4));

@@ -291,8 +291,8 @@ void run_conv(const GoldenCase& c, Tally& tally) {
 template <typename T>
 void run_case(const GoldenCase& c, Tally& tally) {
   if (c.layer == "linear") {
-    strata::nn::Linear<T> fc(
-        strata::nn::LinearOptions(c.ints("in_features").at(0), c.ints("out_features").at(0)).bias(c.ints("bias").at(0) != 0));
+    strata::nn::Linear<T> fc(strata::nn::LinearOptions(c.ints("in_features").at(0), c.ints("out_features").at(0))
+                                 .bias(c.ints("bias").at(0) != 0));
     fc.weight().copy_(to_tensor<T>(c.tensor("weight")));
     if (c.has("bias")) fc.bias().copy_(to_tensor<T>(c.tensor("bias")));
     const Tensor<T> x = to_tensor<T>(c.tensor("input"));
@@ -336,8 +336,7 @@ TEST(Accuracy, EveryGoldenCaseWithinTheRoundingBoundInFloatAndDouble) {
       char line[256];
       std::snprintf(line, sizeof line, "[ accuracy ] %-9s %-7s %5d %8lld %6lld  %14.3e  %7lld  %15.3e  %17.3f\n",
                     layer.c_str(), is_float ? "float" : "double", t.cases, static_cast<long long>(t.elements),
-                    static_cast<long long>(t.max_K), t.worst, static_cast<long long>(t.worst_K), bound,
-                    t.worst_ratio);
+                    static_cast<long long>(t.max_K), t.worst, static_cast<long long>(t.worst_K), bound, t.worst_ratio);
       std::cout << line;
       const std::string key = layer + (is_float ? "_float" : "_double");
       ::testing::Test::RecordProperty(key + "_max_relative_error", std::to_string(t.worst));

@@ -113,8 +113,8 @@ TEST(AllocLimit, BilinearOuterProducts) {
   strata::Generator gen(5);
   const Bilinear<float> narrow(16, 16, 2);
   const Tensor<float> a = Tensor<float>::randn({300, 16}, gen), b = Tensor<float>::randn({300, 16}, gen);
-  EXPECT_TRUE(strata_test::matches_reference(narrow(a, b),
-                                             strata_test::naive_bilinear(a, b, narrow.weight(), narrow.bias())));
+  EXPECT_TRUE(
+      strata_test::matches_reference(narrow(a, b), strata_test::naive_bilinear(a, b, narrow.weight(), narrow.bias())));
 }
 
 TEST(AllocLimit, SequentialIntermediates) {

@@ -76,6 +76,8 @@ Tensor<float> randn(Shape shape) {
 
 void tensor_factories(const Sink& sink) {
   strata::Generator gen(1);
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "Tensor factories",
       {
@@ -112,6 +114,7 @@ void tensor_factories(const Sink& sink) {
           {"uniform range overflows float", [&] { Tensor<float>::uniform({2}, -3e38f, 3e38f, gen); },
            "uniform: expected high - low to be finite"},
       });
+  // clang-format on
 }
 
 void views_and_element_access(const Sink& sink) {
@@ -119,6 +122,8 @@ void views_and_element_access(const Sink& sink) {
   const Tensor<float> empty = Tensor<float>::zeros({0, 3});
   const Tensor<float> undefined;
   Tensor<float> target = Tensor<float>::zeros({2, 3});
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "views and element access",
       {
@@ -132,7 +137,8 @@ void views_and_element_access(const Sink& sink) {
           {"reshape overflowing product", [&] { t.reshape({k2p62, k2p62}); }, "reshape: size product overflows int64"},
           {"reshape undefined", [&] { undefined.reshape({1}); }, "Tensor::reshape: the tensor is undefined"},
           {"permute repeated dim", [&] { t.permute({0, 0}); }, "permute: repeated dim 0"},
-          {"permute too few dims", [&] { t.permute({0}); }, "permute: expected 2 dims for a tensor of shape [2, 3], got 1"},
+          {"permute too few dims", [&] { t.permute({0}); },
+           "permute: expected 2 dims for a tensor of shape [2, 3], got 1"},
           {"permute dim out of range", [&] { t.permute({0, 2}); },
            "permute: dimension out of range (expected to be in range of [-2, 1], but got 2)"},
           {"permute undefined", [&] { undefined.permute({}); }, "Tensor::permute: the tensor is undefined"},
@@ -142,7 +148,8 @@ void views_and_element_access(const Sink& sink) {
           {"unsqueeze out of range", [&] { t.unsqueeze(4); },
            "unsqueeze: dimension out of range (expected to be in range of [-3, 2], but got 4)"},
           {"unsqueeze INT64_MAX", [&] { t.unsqueeze(kMax); }, "unsqueeze: dimension out of range"},
-          {"narrow past the end", [&] { t.narrow(1, 1, 5); }, "narrow: start (1) + length (5) exceeds dimension size (3)"},
+          {"narrow past the end", [&] { t.narrow(1, 1, 5); },
+           "narrow: start (1) + length (5) exceeds dimension size (3)"},
           {"narrow negative length", [&] { t.narrow(0, 0, -1); }, "narrow: start (0) + length (-1) exceeds"},
           {"narrow INT64_MIN start", [&] { t.narrow(0, kMin, 1); }, "narrow: start"},
           {"narrow INT64_MAX length", [&] { t.narrow(0, 2, kMax); }, "exceeds dimension size (2)"},
@@ -178,11 +185,14 @@ void views_and_element_access(const Sink& sink) {
            "set_num_threads: expected a thread count >= 1, got 0"},
           {"set_num_threads negative", [] { strata::set_num_threads(-4); }, "got -4"},
       });
+  // clang-format on
 }
 
 // ---- layer options ------------------------------------------------------------
 
 void layer_options(const Sink& sink) {
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "layer options",
       {
@@ -222,12 +232,14 @@ void layer_options(const Sink& sink) {
            "Conv1d: expected padding >= 0 in every dimension, got padding=-1 (negative padding is not supported)"},
           {"Conv same strided", [] { Conv2d<float>(Conv2dOptions(1, 1, 3).stride(2).padding(kSame)); },
            "Conv2d: padding='same' is not supported for strided convolutions"},
-          {"Conv same with overflowing dilation", [] { Conv1d<float>(Conv1dOptions(1, 1, 3).dilation(kMax).padding(kSame)); },
+          {"Conv same with overflowing dilation",
+           [] { Conv1d<float>(Conv1dOptions(1, 1, 3).dilation(kMax).padding(kSame)); },
            "Conv1d: size product overflows int64"},
           {"Conv kernel INT64_MAX", [] { Conv1d<float>(1, 1, kMax); }, "Tensor: size product overflows int64"},
           {"Conv kernel overflowing weight", [] { Conv2d<float>(Conv2dOptions(1, 1, {k2p32, k2p32})); },
            "overflows int64"},
-          {"Conv weight over the limit", [] { Conv2d<float>(Conv2dOptions(1024, 1024, 1024)); }, "refusing to allocate"},
+          {"Conv weight over the limit", [] { Conv2d<float>(Conv2dOptions(1024, 1024, 1024)); },
+           "refusing to allocate"},
           {"Conv padding mode out of range", [] { Conv1d<float>(Conv1dOptions(1, 1, 3).padding_mode(PaddingMode(7))); },
            "Conv1d: padding_mode must be one of {kZeros, kReflect, kReplicate, kCircular}, got the value 7"},
           {"Conv padding mode negative", [] { Conv2d<float>(Conv2dOptions(1, 1, 3).padding_mode(PaddingMode(-1))); },
@@ -252,7 +264,8 @@ void layer_options(const Sink& sink) {
            "conv_output_size: size product overflows int64"},
           {"same_padding kernel 0", [] { same_padding(0); }, "same_padding: expected kernel_size >= 1, got 0"},
           {"same_padding overflow", [] { same_padding(3, kMax); }, "same_padding: size product overflows int64"},
-          {"conv_output_shape bad options", [] { conv_output_shape(Conv2dOptions(1, 1, 3).groups(0), Shape{1, 1, 5, 5}); },
+          {"conv_output_shape bad options",
+           [] { conv_output_shape(Conv2dOptions(1, 1, 3).groups(0), Shape{1, 1, 5, 5}); },
            "Conv2d: groups must be a positive integer"},
           {"conv_output_shape wrong rank", [] { conv_output_shape(Conv2dOptions(1, 1, 3), Shape{5, 5}); },
            "Conv2d: expected 4-D input (N, C, H, W) or 3-D (C, H, W), got shape [5, 5]"},
@@ -262,6 +275,7 @@ void layer_options(const Sink& sink) {
            [] { conv_output_shape(Conv1dOptions(1, 1, 1).padding(kMax), Shape{1, 1, 4}); },
            "Conv1d: size sum overflows int64"},
       });
+  // clang-format on
 }
 
 void containers_and_state_dicts(const Sink& sink) {
@@ -271,20 +285,25 @@ void containers_and_state_dicts(const Sink& sink) {
   auto self = std::make_shared<Sequential<float>>(Linear<float>(2, 2));
   auto outer = std::make_shared<Sequential<float>>();
   outer->push_back("inner", self);
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "containers and state dicts",
       {
           {"push_back empty name", [&] { net.push_back("", ReLU<float>()); }, "module name can't be empty string"},
           {"push_back dotted name", [&] { net.push_back("a.b", ReLU<float>()); },
            "Sequential::push_back: module name can't contain \".\", got: a.b"},
-          {"push_back duplicate name", [&] { net.push_back("0", ReLU<float>()); }, "a child named \"0\" already exists"},
+          {"push_back duplicate name", [&] { net.push_back("0", ReLU<float>()); },
+           "a child named \"0\" already exists"},
           {"push_back null", [&] { net.push_back(std::shared_ptr<ReLU<float>>()); }, "is a null pointer"},
-          {"push_back itself", [&] { self->push_back(self); }, "Sequential::push_back: adding child \"1\" would make a cycle"},
+          {"push_back itself", [&] { self->push_back(self); },
+           "Sequential::push_back: adding child \"1\" would make a cycle"},
           {"push_back an ancestor", [&] { self->push_back("up", outer); }, "would make a cycle"},
           {"index out of range", [&] { net[2]; }, "Sequential: index 2 is out of range for a Sequential of 2 children"},
           {"negative index out of range", [&] { net[-3]; }, "index -3 is out of range"},
           {"unknown child name", [&] { net["features"]; }, "Sequential: no child named \"features\""},
-          {"at wrong type", [&] { net.at<Linear<float>>(1); }, "Sequential::at: child (1) is a ReLU, not the requested type"},
+          {"at wrong type", [&] { net.at<Linear<float>>(1); },
+           "Sequential::at: child (1) is a ReLU, not the requested type"},
           {"ptr out of range", [&] { net.ptr(kMin); }, "Sequential::ptr: index"},
           {"state_dict missing key", [&] { fc.load_state_dict({{"weight", randn({3, 2})}}); },
            "Missing key(s) in state_dict: \"bias\""},
@@ -293,16 +312,20 @@ void containers_and_state_dicts(const Sink& sink) {
            }, "Unexpected key(s) in state_dict: \"extra\""},
           {"state_dict wrong shape", [&] { fc.load_state_dict({{"weight", randn({2, 3})}, {"bias", randn({3})}}); },
            "size mismatch for weight: copying a param with shape [2, 3], the shape in current model is [3, 2]"},
-          {"state_dict undefined tensor", [&] { fc.load_state_dict({{"weight", Tensor<float>()}, {"bias", randn({3})}}); },
+          {"state_dict undefined tensor",
+           [&] { fc.load_state_dict({{"weight", Tensor<float>()}, {"bias", randn({3})}}); },
            "size mismatch for weight: copying an undefined tensor"},
-          {"state_dict nested wrong shape", [&] { net.load_state_dict({{"0.weight", randn({3, 2})}, {"0.bias", randn({4})}}); },
+          {"state_dict nested wrong shape",
+           [&] { net.load_state_dict({{"0.weight", randn({3, 2})}, {"0.bias", randn({4})}}); },
            "size mismatch for 0.bias"},
-          {"LazyLinear state_dict wrong out", [&] { lazy.load_state_dict({{"weight", randn({5, 2})}, {"bias", randn({4})}}); },
+          {"LazyLinear state_dict wrong out",
+           [&] { lazy.load_state_dict({{"weight", randn({5, 2})}, {"bias", randn({4})}}); },
            "copying a param with shape [5, 2], expected [4, in_features]"},
           {"LazyLinear state_dict in 0", [&] {
              lazy.load_state_dict({{"weight", Tensor<float>::zeros({4, 0})}, {"bias", randn({4})}});
            }, "with in_features > 0"},
       });
+  // clang-format on
 }
 
 // ---- forward ----------------------------------------------------------------
@@ -318,6 +341,8 @@ void linear_and_bilinear_forward(const Sink& sink) {
   const Bilinear<float> bl(3, 2, 4);
   Bilinear<float> bl_replaced(3, 2, 4);
   bl_replaced.weight() = randn({4, 2, 3});
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "Linear, LazyLinear and Bilinear forward",
       {
@@ -328,9 +353,11 @@ void linear_and_bilinear_forward(const Sink& sink) {
           {"Linear 1-D mismatch", [&] { fc(randn({5})); }, "got shape [5]"},
           {"Linear empty last dim", [&] { fc(Tensor<float>::zeros({2, 0})); }, "got shape [2, 0]"},
           {"Linear transposed input", [&] { fc(randn({3, 2}).transpose(0, 1).transpose(0, 1)); }, "got shape [3, 2]"},
-          {"Linear weight replaced", [&] { replaced(randn({2, 3})); }, "Linear: expected weight of shape [4, 3], got [4, 4]"},
+          {"Linear weight replaced", [&] { replaced(randn({2, 3})); },
+           "Linear: expected weight of shape [4, 3], got [4, 4]"},
           {"Linear bias set on bias=false", [&] { unbiased(randn({2, 3})); }, "was built with bias=false"},
-          {"Linear bias removed", [&] { lost_bias(randn({2, 3})); }, "expected bias of shape [4], got an undefined tensor"},
+          {"Linear bias removed", [&] { lost_bias(randn({2, 3})); },
+           "expected bias of shape [4], got an undefined tensor"},
           {"LazyLinear 0-d first input", [&] { lazy(Tensor<float>::zeros({})); },
            "LazyLinear: expected an input of shape (*, in_features) with in_features > 0"},
           {"LazyLinear empty last dim", [&] { lazy(Tensor<float>::zeros({3, 0})); }, "with in_features > 0"},
@@ -350,6 +377,7 @@ void linear_and_bilinear_forward(const Sink& sink) {
           {"Bilinear weight replaced", [&] { bl_replaced(randn({3}), randn({2})); },
            "Bilinear: expected weight of shape [4, 3, 2], got [4, 2, 3]"},
       });
+  // clang-format on
 }
 
 void conv_forward_inputs(const Sink& sink) {
@@ -367,7 +395,10 @@ void conv_forward_inputs(const Sink& sink) {
   Conv2d<float> replaced(Conv2dOptions(2, 3, 3)), biased(Conv2dOptions(2, 3, 3).bias(false));
   replaced.weight() = randn({3, 2, 3, 2});
   biased.bias() = randn({3});
-  Sequential<float> net(Conv1d<float>(Conv1dOptions(2, 4, 3)), ReLU<float>(), Flatten<float>(), Linear<float>(4 * 6, 2));
+  Sequential<float> net(Conv1d<float>(Conv1dOptions(2, 4, 3)), ReLU<float>(), Flatten<float>(),
+                        Linear<float>(4 * 6, 2));
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "Conv1d, Conv2d and Sequential forward",
       {
@@ -417,12 +448,15 @@ void conv_forward_inputs(const Sink& sink) {
            "Sequential child (3): Linear: expected input of shape (*, 24)"},
           {"Sequential first child", [&] { net(randn({2, 3, 8})); }, "Sequential child (0): Conv1d: Given groups=1"},
       });
+  // clang-format on
 }
 
 void functional_forms(const Sink& sink) {
   const Tensor<float> x = randn({2, 3}), w = randn({4, 3}), b = randn({4});
   const Tensor<float> x1 = randn({2, 5, 7}), w1 = randn({4, 5, 3});
   const Tensor<float> x2 = randn({1, 4, 6, 6}), w2 = randn({6, 2, 3, 3});
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "functional",
       {
@@ -434,9 +468,10 @@ void functional_forms(const Sink& sink) {
           {"linear 0-d input", [&] { F::linear(Tensor<float>::zeros({}), w); },
            "linear: expected an input with at least 1 dimension"},
           {"linear mismatch", [&] { F::linear(x, randn({4, 2})); },
-           "linear: expected input with last dimension 2 (in_features), got shape [2, 3] (mat1 and mat2 shapes cannot be "
-           "multiplied)"},
-          {"linear bias wrong size", [&] { F::linear(x, w, randn({3})); }, "linear: expected bias of shape [4], got [3]"},
+           "linear: expected input with last dimension 2 (in_features), got shape [2, 3] (mat1 and mat2 shapes "
+           "cannot be multiplied)"},
+          {"linear bias wrong size", [&] { F::linear(x, w, randn({3})); },
+           "linear: expected bias of shape [4], got [3]"},
           {"linear bias 2-D", [&] { F::linear(x, w, randn({1, 4})); }, "got [1, 4]"},
           {"bilinear undefined weight", [&] { F::bilinear(x, x, Tensor<float>()); },
            "bilinear(): expected a 3-D weight (out_features, in1_features, in2_features), got an undefined tensor"},
@@ -446,13 +481,15 @@ void functional_forms(const Sink& sink) {
           {"bilinear in1 mismatch", [&] { F::bilinear(x, x, randn({2, 4, 3})); },
            "bilinear(): input1 size does not match weight size: got 3 but expected 4"},
           {"conv1d weight rank", [&] { F::conv1d(x1, randn({4, 5})); },
-           "conv1d: expected a 3-D weight (out_channels, in_channels/groups, kL) with positive sizes, got shape [4, 5]"},
+           "conv1d: expected a 3-D weight (out_channels, in_channels/groups, kL) with positive sizes, got shape "
+           "[4, 5]"},
           {"conv1d undefined weight", [&] { F::conv1d(x1, Tensor<float>()); }, "conv1d: the weight is undefined"},
           {"conv1d undefined input", [&] { F::conv1d(Tensor<float>(), w1); }, "conv1d: the input is undefined"},
           {"conv1d empty weight", [&] { F::conv1d(x1, Tensor<float>::zeros({4, 5, 0})); }, "with positive sizes"},
           {"conv1d groups 0", [&] { F::conv1d(x1, w1, Tensor<float>(), 1, 0, 1, 0); },
            "conv1d: groups must be a positive integer, got groups=0"},
-          {"conv1d groups do not divide", [&] { F::conv1d(randn({1, 6, 7}), randn({4, 2, 3}), Tensor<float>(), 1, 0, 1, 3); },
+          {"conv1d groups do not divide",
+           [&] { F::conv1d(randn({1, 6, 7}), randn({4, 2, 3}), Tensor<float>(), 1, 0, 1, 3); },
            "conv1d: expected weight to be divisible by 3 (groups) at dimension 0"},
           {"conv1d stride 0", [&] { F::conv1d(x1, w1, Tensor<float>(), 0); }, "conv1d: expected stride >= 1"},
           {"conv1d dilation negative", [&] { F::conv1d(x1, w1, Tensor<float>(), 1, 0, -1); },
@@ -461,11 +498,13 @@ void functional_forms(const Sink& sink) {
            "conv1d: expected padding >= 0 in every dimension, got padding=-2"},
           {"conv1d same strided", [&] { F::conv1d(x1, w1, Tensor<float>(), 2, kSame); },
            "conv1d: padding='same' is not supported for strided convolutions"},
-          {"conv1d channels", [&] { F::conv1d(randn({2, 4, 7}), w1); }, "to have 5 channels, but got 4 channels instead"},
+          {"conv1d channels", [&] { F::conv1d(randn({2, 4, 7}), w1); },
+           "to have 5 channels, but got 4 channels instead"},
           {"conv1d bias", [&] { F::conv1d(x1, w1, randn({5})); },
            "conv1d: expected bias of shape [4] (out_channels), got shape [5]"},
           {"conv1d kernel too large", [&] { F::conv1d(randn({1, 5, 2}), w1); }, "Kernel size can't be greater"},
-          {"conv2d rank", [&] { F::conv2d(x, w2); }, "conv2d: expected 4-D input (N, C, H, W) or 3-D (C, H, W), got shape [2, 3]"},
+          {"conv2d rank", [&] { F::conv2d(x, w2); },
+           "conv2d: expected 4-D input (N, C, H, W) or 3-D (C, H, W), got shape [2, 3]"},
           {"conv2d groups channels", [&] { F::conv2d(x2, w2, Tensor<float>(), 1, 0, 1, 3); },
            "conv2d: Given groups=3, weight of size [6, 2, 3, 3], expected input[1, 4, 6, 6] to have 6 channels"},
           {"conv2d dilation 0", [&] { F::conv2d(x2, w2, Tensor<float>(), 1, 0, {1, 0}, 2); },
@@ -483,6 +522,7 @@ void functional_forms(const Sink& sink) {
            "flatten: size product overflows int64"},
           {"Flatten layer bad dims", [&] { Flatten<float>(3)(x); }, "flatten: dimension out of range"},
       });
+  // clang-format on
 }
 
 void conversions_and_init(const Sink& sink) {
@@ -491,6 +531,8 @@ void conversions_and_init(const Sink& sink) {
   Tensor<float> scalar = Tensor<float>::zeros({3});
   Tensor<float> huge_fan = Tensor<float>::zeros({0, k2p40, k2p40});
   strata::Generator gen(3);
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "conversions and init",
       {
@@ -513,12 +555,15 @@ void conversions_and_init(const Sink& sink) {
              init::uniform_(undefined, 0, 1, gen);
            }, "init::uniform_: the tensor is undefined"},
       });
+  // clang-format on
 }
 
 void loaders(const Sink& sink) {
   // The loaders' malformed-file tables live in tests/io; these are the cases
   // they leave out, where the file is fine and the request is not.
   strata_test::TempDir dir;
+  // One row per line: the table reads as a table.
+  // clang-format off
   sink(
       "loaders",
       {
@@ -531,14 +576,19 @@ void loaders(const Sink& sink) {
              strata::io::load_safetensors<float>(dir.file("x.npy"));
            }, "load_safetensors: "},
           {"load_npy a safetensors file", [&] {
-             strata::io::save_safetensors(dir.file("x.safetensors"), std::map<std::string, Tensor<float>>{{"w", randn({2})}});
+             const std::map<std::string, Tensor<float>> state{{"w", randn({2})}};
+             strata::io::save_safetensors(dir.file("x.safetensors"), state);
              strata::io::load_npy<float>(dir.file("x.safetensors"));
            }, "not a .npy file"},
       });
+  // clang-format on
 }
 
 /// Every area, in order.
-const std::vector<void (*)(const Sink&)> kAreas = {tensor_factories, views_and_element_access, layer_options, containers_and_state_dicts, linear_and_bilinear_forward, conv_forward_inputs, functional_forms, conversions_and_init, loaders};
+const std::vector<void (*)(const Sink&)> kAreas = {
+    tensor_factories,           views_and_element_access,    layer_options,
+    containers_and_state_dicts, linear_and_bilinear_forward, conv_forward_inputs,
+    functional_forms,           conversions_and_init,        loaders};
 
 TEST(BadInput, TensorFactories) { tensor_factories(expect_all_refused); }
 TEST(BadInput, ViewsAndElementAccess) { views_and_element_access(expect_all_refused); }
@@ -552,7 +602,8 @@ TEST(BadInput, Loaders) { loaders(expect_all_refused); }
 
 TEST(BadInput, TotalCount) {
   int total = 0;
-  for (auto area : kAreas) area([&](const char*, const std::vector<BadInput>& rows) { total += static_cast<int>(rows.size()); });
+  for (auto area : kAreas)
+    area([&](const char*, const std::vector<BadInput>& rows) { total += static_cast<int>(rows.size()); });
   std::cout << "[ bad input ] total: " << total << " distinct bad-input cases, each answered with a strata::Error\n";
   ::testing::Test::RecordProperty("bad_input_cases", total);
   EXPECT_GE(total, 200);

@@ -35,8 +35,8 @@ TYPED_TEST_SUITE(EmptyInputTest, strata_test::ScalarTypes);
 TYPED_TEST(EmptyInputTest, LinearZeroBatchAndZeroLeadingSizes) {
   using T = TypeParam;
   const Linear<T> fc(3, 4);
-  this->expect_empty(fc(Tensor<T>::zeros({0, 3})), Shape{0, 4});            // torch: (0, 4)
-  this->expect_empty(fc(Tensor<T>::zeros({2, 0, 3})), Shape{2, 0, 4});      // torch: (2, 0, 4)
+  this->expect_empty(fc(Tensor<T>::zeros({0, 3})), Shape{0, 4});        // torch: (0, 4)
+  this->expect_empty(fc(Tensor<T>::zeros({2, 0, 3})), Shape{2, 0, 4});  // torch: (2, 0, 4)
   this->expect_empty(fc(Tensor<T>::zeros({0, 0, 0, 3})), Shape{0, 0, 0, 4});
   // Leading sizes whose product leaves int64 (an empty tensor allows them): no overflow, the right shape.
   this->expect_empty(fc(Tensor<T>::zeros({k2p40, k2p40, 0, 3})), Shape{k2p40, k2p40, 0, 4});
@@ -115,14 +115,33 @@ TYPED_TEST(EmptyInputTest, ConvZeroSpatialSize) {
 
 TYPED_TEST(EmptyInputTest, SequentialAndParameterFreeLayers) {
   using T = TypeParam;
-  const Sequential<T> net(Conv1d<T>(Conv1dOptions(2, 8, 5).padding(2)), ReLU<T>(), Flatten<T>(),
-                          Linear<T>(8 * 16, 10), Identity<T>(), Linear<T>(10, 3));
+  const Sequential<T> net(Conv1d<T>(Conv1dOptions(2, 8, 5).padding(2)), ReLU<T>(), Flatten<T>(), Linear<T>(8 * 16, 10),
+                          Identity<T>(), Linear<T>(10, 3));
   this->expect_empty(net(Tensor<T>::zeros({0, 2, 16})), Shape{0, 3});
   this->expect_empty(ReLU<T>()(Tensor<T>::zeros({0, 5})), Shape{0, 5});
   this->expect_empty(Flatten<T>()(Tensor<T>::zeros({0, 3, 4})), Shape{0, 12});  // torch: (0, 12)
   this->expect_empty(Flatten<T>(0)(Tensor<T>::zeros({3, 0, 2})), Shape{0});
   this->expect_empty(Identity<T>()(Tensor<T>::zeros({0})), Shape{0});
   this->expect_empty(Sequential<T>()(Tensor<T>::zeros({0, 1})), Shape{0, 1});
+}
+
+TYPED_TEST(EmptyInputTest, HugeSizesNextToAZero) {
+  // An empty tensor's other sizes may multiply past int64; nothing may
+  // compute that product (found by the fuzzer: the strides of the empty
+  // output of a convolution with a 2^40 padding overflowed).
+  using T = TypeParam;
+  const Tensor<T> e = Tensor<T>::zeros({k2p40, k2p40, 0, 3});
+  EXPECT_EQ(e.numel(), 0);
+  EXPECT_TRUE(e.is_contiguous());
+  this->expect_empty(e.unsqueeze(1), Shape{k2p40, 1, k2p40, 0, 3});
+  this->expect_empty(e.narrow(1, k2p40 - 1, 1), Shape{k2p40, 1, 0, 3});
+  this->expect_empty(e.permute({3, 2, 1, 0}).contiguous(), Shape{3, 0, k2p40, k2p40});
+  this->expect_empty(e.reshape({0}), Shape{0});
+  this->expect_empty(Tensor<T>::empty({0, 1, k2p40, k2p40}).clone(), Shape{0, 1, k2p40, k2p40});
+  // The fuzzer's case: an empty batch through a convolution whose padding makes each output plane 2^79 large.
+  const Conv2d<T> conv(Conv2dOptions(1, 1, 3).stride(3).dilation({2, 3}).padding(k2p40));
+  this->expect_empty(conv(Tensor<T>::zeros({0, 1, 11, 11})), Shape{0, 1, 733007751853, 733007751853});
+  EXPECT_EQ(conv_output_shape(conv.options(), Shape{0, 1, 11, 11}), (Shape{0, 1, 733007751853, 733007751853}));
 }
 
 TYPED_TEST(EmptyInputTest, TensorOperations) {

@@ -109,7 +109,7 @@ TYPED_TEST(LayoutTest, NonContiguousParameters) {
   // weight() and bias() may be set to views; results equal contiguous parameters.
   using T = TypeParam;
   Linear<T> fc(6, 5), fc_view(6, 5);
-  fc_view.weight() = fc.weight().transpose(0, 1).contiguous().transpose(0, 1);  // same values, column-major
+  fc_view.weight() = fc.weight().transpose(0, 1).contiguous().transpose(0, 1);            // same values, column-major
   fc_view.bias() = Tensor<T>::zeros({5, 2}).narrow(1, 0, 1).squeeze(1).copy_(fc.bias());  // stride 2
   ASSERT_FALSE(fc_view.weight().is_contiguous());
   ASSERT_FALSE(fc_view.bias().is_contiguous());

@@ -90,7 +90,10 @@ inline std::vector<index_t> contiguous_strides(const Shape& shape) {
   index_t stride = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= shape[i] > 0 ? shape[i] : 1;
+    const index_t size = shape[i] > 0 ? shape[i] : 1;
+    // Only an empty tensor's sizes ([0, 2^40, 2^40]) can multiply past int64;
+    // its strides address nothing, so they stop growing instead of overflowing.
+    if (stride <= std::numeric_limits<index_t>::max() / size) stride *= size;
   }
   return strides;
 }

@@ -97,6 +97,11 @@ class Tensor {
   const std::vector<index_t>& strides() const { return strides_; }
   index_t dim() const { return static_cast<index_t>(shape_.size()); }
   index_t numel() const {
+    // An empty tensor may have other sizes whose product leaves int64
+    // ([2^40, 2^40, 0]): look for the zero before multiplying.
+    for (index_t s : shape_) {
+      if (s == 0) return 0;
+    }
     index_t n = 1;
     for (index_t s : shape_) n *= s;
     return n;
@@ -112,9 +117,9 @@ class Tensor {
   /// True when the elements lie in row-major order without gaps (size-1
   /// dimensions may have any stride, as in torch).
   bool is_contiguous() const {
+    if (numel() == 0) return true;  // as in torch; also keeps `expected` below from overflowing
     index_t expected = 1;
     for (std::size_t i = shape_.size(); i-- > 0;) {
-      if (shape_[i] == 0) return true;
       if (shape_[i] == 1) continue;
       if (strides_[i] != expected) return false;
       expected *= shape_[i];
@@ -225,7 +230,8 @@ class Tensor {
     const std::size_t dd = detail::wrap_dim(d, shape_.size() + 1, "unsqueeze");
     Tensor view = *this;
     std::vector<index_t> sizes = shape_.vec();
-    const index_t stride = dd < shape_.size() ? strides_[dd] * shape_[dd] : 1;
+    // (An empty tensor's strides address nothing, and their product may leave int64.)
+    const index_t stride = dd < shape_.size() && numel() > 0 ? strides_[dd] * shape_[dd] : 1;
     sizes.insert(sizes.begin() + static_cast<std::ptrdiff_t>(dd), 1);
     view.strides_.insert(view.strides_.begin() + static_cast<std::ptrdiff_t>(dd), stride);
     view.shape_ = Shape(std::move(sizes));
@@ -241,7 +247,7 @@ class Tensor {
     detail::check(start >= 0 && length >= 0 && start <= size - length, "narrow: start (", start, ") + length (",
                   length, ") exceeds dimension size (", size, ") of shape ", shape_);
     Tensor view = *this;
-    view.data_ += start * strides_[dd];
+    if (numel() > 0) view.data_ += start * strides_[dd];  // an empty tensor's data is never addressed
     view.shape_[dd] = length;
     return view;
   }
