@@ -1,6 +1,7 @@
 # Developer set-up for a fresh Debian 12 machine: installs what strata's own
 # build needs and is missing (Eigen, nlohmann_json; libtorch-dev and OpenBLAS too
-# when STRATA_WITH_LIBTORCH=ON is passed with -D, before -P). Run as `cmake -P cmake/bootstrap.cmake`.
+# when STRATA_WITH_LIBTORCH=ON is passed with -D, before -P; clang and
+# libclang-rt-dev with STRATA_WITH_FUZZ=ON). Run as `cmake -P cmake/bootstrap.cmake`.
 # Only the README's commands run this; configuring strata never installs anything.
 set(packages)
 if(NOT EXISTS /usr/include/eigen3/Eigen/Core)
@@ -17,8 +18,14 @@ endif()
 if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/lib/x86_64-linux-gnu/libopenblas.so.0)
   list(APPEND packages libopenblas0)
 endif()
+# The fuzz step (.ci/fuzz, the `fuzz` preset) needs clang and its libFuzzer
+# and sanitizer runtimes, which Debian ships apart from the compiler.
 if(STRATA_WITH_FUZZ AND NOT EXISTS /usr/bin/clang++)
-  list(APPEND packages clang libclang-rt-dev)
+  list(APPEND packages clang)
+endif()
+file(GLOB strata_fuzzer_runtime /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a)
+if(STRATA_WITH_FUZZ AND NOT strata_fuzzer_runtime)
+  list(APPEND packages libclang-rt-dev)
 endif()
 
 if(NOT packages)
