@@ -58,6 +58,7 @@
 #include <new>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <strata/strata.hpp>
@@ -316,9 +317,10 @@ struct ConvVerdict {
   bool shapes_ok = false;   ///< options_ok and the input fits: conv_output_shape answers
   bool weight_fits = false, output_fits = false;
   /// Some buffer an implementation may need is over the limit: the column
-  /// matrix of im2col, or the phase-plane kernel's index tables (which grow
-  /// with the padded size: strata refuses padding far beyond the input, see
-  /// kernels/conv_planes.hpp). A size refusal is then right, but not required.
+  /// matrix of im2col, or the phase-plane kernel's index tables or planes
+  /// (which grow with the padded size and the dilation: strata refuses a
+  /// padding or dilation far beyond the input, see kernels/conv_planes.hpp).
+  /// A size refusal is then right, but not required.
   bool may_refuse_for_size = false;
   std::array<index_t, D> before{}, after{};
   std::vector<index_t> output_shape;
@@ -418,7 +420,23 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
       planes_out *= out[d];
     }
     const Big allowed = std::min(std::max(Big(1 << 22), 4 * (planes_in + planes_out)), limit_bytes() / 8);
-    v.may_refuse_for_size = !allocatable<T>(workspace) || entries > allowed;
+    // The phase planes of one output row: phases x channels x plane_w x (row_reach + 1), allowed up to
+    // max(2^22, 4 * channels * (input plane + output plane)). A phase is a distinct pair of tap offsets
+    // modulo the strides; row_reach is the largest row offset of a tap divided by the row stride.
+    const index_t sw = static_cast<index_t>(stride_w), sh = static_cast<index_t>(stride_h);
+    const index_t kh = D == 2 ? c.kernel[0] : 1, dh = D == 2 ? c.dilation[0] : 1;
+    std::vector<std::pair<index_t, index_t>> phases;
+    for (index_t i = 0; i < kh; ++i) {
+      for (index_t j = 0; j < c.kernel[w]; ++j) phases.emplace_back(i * dh % sh, j * c.dilation[w] % sw);
+    }
+    std::sort(phases.begin(), phases.end());
+    phases.erase(std::unique(phases.begin(), phases.end()), phases.end());
+    const Big channels = big(c.in_channels / c.groups);
+    const Big row_reach = big((kh - 1) * dh / sh);
+    const Big planes = big(static_cast<index_t>(phases.size())) * channels * std::ceil(padded_sizes[w] / stride_w) *
+                       (row_reach + 1);
+    const Big planes_allowed = std::max(Big(1 << 22), 4 * channels * (planes_in + planes_out));
+    v.may_refuse_for_size = !allocatable<T>(workspace) || entries > allowed || planes > planes_allowed;
   }
   return v;
 }

@@ -392,6 +392,8 @@ void conv_forward_inputs(const Sink& sink) {
   const Conv1d<float> huge_dilation(Conv1dOptions(1, 1, 3).dilation(k2p62));
   // 2^30 padding with a 2^20 stride: 2049 outputs, but the kernel's tables would follow the 2^31 padded size.
   const Conv1d<float> far_padding(Conv1dOptions(1, 1, 3).stride(k2p20).padding(k2p30));
+  // 'same' padding for a 2^20 dilation: 44 outputs, but 4 million padded rows between the kernel's taps.
+  const Conv2d<float> far_dilation(Conv2dOptions(1, 3, {5, 2}).dilation({k2p20, 2}).padding(kSame));
   Conv2d<float> replaced(Conv2dOptions(2, 3, 3)), biased(Conv2dOptions(2, 3, 3).bias(false));
   replaced.weight() = randn({3, 2, 3, 2});
   biased.bias() = randn({3});
@@ -433,8 +435,10 @@ void conv_forward_inputs(const Sink& sink) {
           {"Conv1d dilation overflows", [&] { huge_dilation(randn({1, 1, 4})); },
            "Conv1d: size product overflows int64"},
           {"Conv1d padding far beyond the input", [&] { far_padding(randn({1, 1, 4})); },
-           "conv: refusing to build index tables of 2151677952 entries for a padded size of 1 x 2147483652 with "
-           "stride 1 x 1048576"},
+           "conv: refusing to build index tables of 2151677952 entries (padded size 1 x 2147483652, stride 1 x "
+           "1048576"},
+          {"Conv2d dilation far beyond the input", [&] { far_dilation(randn({3, 1, 4, 11})); },
+           "conv: refusing to lay out 54525965 elements of phase planes for one output row"},
           {"Conv2d 2-D input", [&] { c2(randn({2, 5})); },
            "Conv2d: expected 4-D input (N, C, H, W) or 3-D (C, H, W), got shape [2, 5]"},
           {"Conv2d 5-D input", [&] { c2(randn({1, 1, 2, 5, 5})); }, "got shape [1, 1, 2, 5, 5]"},

@@ -91,25 +91,31 @@ ConvPlanes make_conv_planes(const ConvShape<D>& s) {
   p.mode = s.padding_mode;
   p.plane_w = p.padded_w / p.stride_w + (p.padded_w % p.stride_w != 0 ? 1 : 0);  // ceil, without overflow
   p.row_reach = (p.kernel_h - 1) * p.dilation_h / p.stride_h;
-  // The index tables below are not part of the workspace and grow with the
-  // padded size and the stride: a padding far beyond the input, with a stride
-  // far beyond the kernel so that the output stays small, would make them
-  // gigabytes for a few outputs (a bad_alloc, or pages touched for nothing).
-  // Such geometries are refused with a strata::Error; every other one needs
-  // tables no larger than a few times its input and output planes.
+  // The index tables and the phase planes grow with the padded size, the
+  // stride and the dilation: a padding or dilation far beyond the input, with
+  // an output that stays small, would make them gigabytes for a few outputs
+  // (a bad_alloc, or pages touched for nothing). Such geometries are refused
+  // with a strata::Error; every other one needs no more than a few times its
+  // input and output planes (or 2^22 elements).
+  namespace sd = strata::detail;
+  const char* who = "conv";
+  const index_t data_per_channel =
+      sd::checked_add(sd::checked_mul(p.height, p.width, who), sd::checked_mul(p.out_h, p.out_w, who), who);
+  const auto proportionate = [](index_t data) {
+    return std::max(index_t{1} << 22, data > (index_t{1} << 60) ? data : 4 * data);
+  };
+  const auto describe = [&p] {
+    return sd::concat("padded size ", p.padded_h, " x ", p.padded_w, ", stride ", p.stride_h, " x ", p.stride_w,
+                      ", dilation ", p.dilation_h, " x ", p.dilation_w, ", input plane ", p.height, " x ", p.width,
+                      ", output plane ", p.out_h, " x ", p.out_w);
+  };
   {
-    namespace sd = strata::detail;
-    const char* who = "conv";
     const index_t phase_slots = sd::checked_mul(p.stride_h, p.stride_w, who);
     const index_t columns = sd::checked_mul(p.stride_w, sd::checked_add(p.plane_w, 2, who), who);
     const index_t entries = sd::checked_add(phase_slots, columns, who);
-    const index_t planes = sd::checked_add(sd::checked_mul(p.height, p.width, who),
-                                           sd::checked_mul(p.out_h, p.out_w, who), who);
-    const index_t by_data = std::max(index_t{1} << 22, planes > (index_t{1} << 60) ? planes : 4 * planes);
     const index_t by_limit = static_cast<index_t>(STRATA_MAX_ALLOC_BYTES) / static_cast<index_t>(sizeof(index_t));
-    sd::check(entries <= std::min(by_data, by_limit), who, ": refusing to build index tables of ", entries,
-              " entries for a padded size of ", p.padded_h, " x ", p.padded_w, " with stride ", p.stride_h, " x ",
-              p.stride_w, " (input plane ", p.height, " x ", p.width, ", output plane ", p.out_h, " x ", p.out_w,
+    sd::check(entries <= std::min(proportionate(data_per_channel), by_limit), who,
+              ": refusing to build index tables of ", entries, " entries (", describe(),
               "): the padding is far beyond the input");
   }
   p.phase_slot.assign(static_cast<std::size_t>(p.stride_h * p.stride_w), -1);
@@ -119,6 +125,14 @@ ConvPlanes make_conv_planes(const ConvShape<D>& s) {
           static_cast<std::size_t>((kh * p.dilation_h % p.stride_h) * p.stride_w + kw * p.dilation_w % p.stride_w);
       if (p.phase_slot[phase] < 0) p.phase_slot[phase] = p.phases++;
     }
+  }
+  {
+    // A block's planes hold at least row_reach + 1 rows of every phase and channel.
+    const index_t row = sd::checked_mul(sd::checked_mul(p.phases, p.channels, who), p.plane_w, who);
+    const index_t planes = sd::checked_mul(row, sd::checked_add(p.row_reach, 1, who), who);
+    sd::check(planes <= proportionate(sd::checked_mul(p.channels, data_per_channel, who)), who,
+              ": refusing to lay out ", planes, " elements of phase planes for one output row (", describe(),
+              "): the dilation or padding is far beyond the input");
   }
   p.col_source.resize(static_cast<std::size_t>(p.stride_w * p.plane_w));
   p.col_begin.assign(static_cast<std::size_t>(p.stride_w), 0);
