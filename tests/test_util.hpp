@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include <strata/strata.hpp>
@@ -24,6 +26,15 @@ constexpr double tolerance(double k = 1.0) {
 template <typename T>
 std::string type_name() {
   return sizeof(T) == sizeof(float) ? "float" : "double";
+}
+
+/// True when a and b have the same shape and hold the same bits (NaN payloads
+/// and -0.0 included), whatever their strides.
+template <typename T>
+bool same_bits(const strata::Tensor<T>& a, const strata::Tensor<T>& b) {
+  if (a.shape() != b.shape()) return false;
+  const strata::Tensor<T> ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.data(), cb.data(), sizeof(T) * static_cast<std::size_t>(ca.numel())) == 0;
 }
 
 }  // namespace strata_test

@@ -1,7 +1,6 @@
 // Tests for strata/io/npy.hpp: files written by numpy (every version, byte order and
 // memory order), byte-identical output, round trips, and refusal of broken files.
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include <strata/io/npy.hpp>
@@ -17,6 +16,7 @@ using strata::Tensor;
 using strata::io::load_npy;
 using strata::io::save_npy;
 using strata_test::le_bytes;
+using strata_test::same_bits;
 
 const std::string kData = std::string(STRATA_TEST_DATA_DIR) + "/io/";
 
@@ -27,13 +27,6 @@ Tensor<T> iota(Shape shape) {
   Tensor<T> t = Tensor<T>::empty(std::move(shape));
   for (index_t i = 0; i < n; ++i) t.data()[i] = (T(i) - T(7.5)) / T(4);
   return t;
-}
-
-template <typename T>
-bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
-  if (a.shape() != b.shape()) return false;
-  const Tensor<T> ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.data(), cb.data(), sizeof(T) * static_cast<std::size_t>(ca.numel())) == 0;
 }
 
 /// A .npy file: magic, version, header length (2 bytes for 1.x, else 4), header, data.

@@ -1,7 +1,6 @@
 // Tests for strata/io/safetensors.hpp: round trips, the exact file layout, torch's
 // F16/BF16/F32/F64 conversions, and every way a hostile or broken file is refused.
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <limits>
 
@@ -17,19 +16,12 @@ using strata::Tensor;
 using strata::io::load_safetensors;
 using strata::io::save_safetensors;
 using strata_test::le_bytes;
+using strata_test::same_bits;
 
 /// A safetensors file from a header text and a data section, with the length
 /// field set to the header's length unless `length` says otherwise.
 std::string container(const std::string& header, const std::string& data, std::int64_t length = -1) {
   return le_bytes(length < 0 ? header.size() : static_cast<std::uint64_t>(length), 8) + header + data;
-}
-
-/// True when a and b hold the same bits (NaN payloads and -0.0 included).
-template <typename T>
-bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
-  if (a.shape() != b.shape()) return false;
-  const Tensor<T> ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.data(), cb.data(), sizeof(T) * static_cast<std::size_t>(ca.numel())) == 0;
 }
 
 template <typename T>

@@ -18,7 +18,7 @@ using strata::Tensor;
 using namespace strata::nn;
 namespace F = strata::nn::functional;
 
-constexpr index_t k2p40 = index_t{1} << 40;
+constexpr index_t kHugeDim = index_t{1} << 40;  // 2^40: leading dims whose product with 0 is 0
 
 template <typename T>
 class EmptyInputTest : public ::testing::Test {
@@ -39,7 +39,7 @@ TYPED_TEST(EmptyInputTest, LinearZeroBatchAndZeroLeadingSizes) {
   this->expect_empty(fc(Tensor<T>::zeros({2, 0, 3})), Shape{2, 0, 4});  // torch: (2, 0, 4)
   this->expect_empty(fc(Tensor<T>::zeros({0, 0, 0, 3})), Shape{0, 0, 0, 4});
   // Leading sizes whose product leaves int64 (an empty tensor allows them): no overflow, the right shape.
-  this->expect_empty(fc(Tensor<T>::zeros({k2p40, k2p40, 0, 3})), Shape{k2p40, k2p40, 0, 4});
+  this->expect_empty(fc(Tensor<T>::zeros({kHugeDim, kHugeDim, 0, 3})), Shape{kHugeDim, kHugeDim, 0, 4});
   this->expect_empty(F::linear(Tensor<T>::zeros({0, 3}), fc.weight(), fc.bias()), Shape{0, 4});
   // A permuted empty view.
   this->expect_empty(fc(Tensor<T>::zeros({3, 0}).transpose(0, 1)), Shape{0, 4});
@@ -69,8 +69,8 @@ TYPED_TEST(EmptyInputTest, BilinearZeroBatch) {
   const Bilinear<T> bl(3, 2, 4);
   this->expect_empty(bl(Tensor<T>::zeros({0, 3}), Tensor<T>::zeros({0, 2})), Shape{0, 4});  // torch: (0, 4)
   this->expect_empty(bl(Tensor<T>::zeros({2, 0, 3}), Tensor<T>::zeros({2, 0, 2})), Shape{2, 0, 4});
-  this->expect_empty(bl(Tensor<T>::zeros({k2p40, k2p40, 0, 3}), Tensor<T>::zeros({k2p40, k2p40, 0, 2})),
-                     Shape{k2p40, k2p40, 0, 4});
+  this->expect_empty(bl(Tensor<T>::zeros({kHugeDim, kHugeDim, 0, 3}), Tensor<T>::zeros({kHugeDim, kHugeDim, 0, 2})),
+                     Shape{kHugeDim, kHugeDim, 0, 4});
   this->expect_empty(F::bilinear(Tensor<T>::zeros({0, 3}), Tensor<T>::zeros({0, 2}), bl.weight()), Shape{0, 4});
 }
 
@@ -130,16 +130,16 @@ TYPED_TEST(EmptyInputTest, HugeSizesNextToAZero) {
   // compute that product (found by the fuzzer: the strides of the empty
   // output of a convolution with a 2^40 padding overflowed).
   using T = TypeParam;
-  const Tensor<T> e = Tensor<T>::zeros({k2p40, k2p40, 0, 3});
+  const Tensor<T> e = Tensor<T>::zeros({kHugeDim, kHugeDim, 0, 3});
   EXPECT_EQ(e.numel(), 0);
   EXPECT_TRUE(e.is_contiguous());
-  this->expect_empty(e.unsqueeze(1), Shape{k2p40, 1, k2p40, 0, 3});
-  this->expect_empty(e.narrow(1, k2p40 - 1, 1), Shape{k2p40, 1, 0, 3});
-  this->expect_empty(e.permute({3, 2, 1, 0}).contiguous(), Shape{3, 0, k2p40, k2p40});
+  this->expect_empty(e.unsqueeze(1), Shape{kHugeDim, 1, kHugeDim, 0, 3});
+  this->expect_empty(e.narrow(1, kHugeDim - 1, 1), Shape{kHugeDim, 1, 0, 3});
+  this->expect_empty(e.permute({3, 2, 1, 0}).contiguous(), Shape{3, 0, kHugeDim, kHugeDim});
   this->expect_empty(e.reshape({0}), Shape{0});
-  this->expect_empty(Tensor<T>::empty({0, 1, k2p40, k2p40}).clone(), Shape{0, 1, k2p40, k2p40});
+  this->expect_empty(Tensor<T>::empty({0, 1, kHugeDim, kHugeDim}).clone(), Shape{0, 1, kHugeDim, kHugeDim});
   // The fuzzer's case: an empty batch through a convolution whose padding makes each output plane 2^79 large.
-  const Conv2d<T> conv(Conv2dOptions(1, 1, 3).stride(3).dilation({2, 3}).padding(k2p40));
+  const Conv2d<T> conv(Conv2dOptions(1, 1, 3).stride(3).dilation({2, 3}).padding(kHugeDim));
   this->expect_empty(conv(Tensor<T>::zeros({0, 1, 11, 11})), Shape{0, 1, 733007751853, 733007751853});
   EXPECT_EQ(conv_output_shape(conv.options(), Shape{0, 1, 11, 11}), (Shape{0, 1, 733007751853, 733007751853}));
 }
@@ -155,7 +155,7 @@ TYPED_TEST(EmptyInputTest, TensorOperations) {
   this->expect_empty(e.narrow(1, 1, 0), Shape{0, 0});
   this->expect_empty(Tensor<T>::arange(0), Shape{0});
   this->expect_empty(Tensor<T>(Shape{0, 2}, {}), Shape{0, 2});
-  this->expect_empty(Tensor<T>::empty({k2p40, 0, k2p40}), Shape{k2p40, 0, k2p40});
+  this->expect_empty(Tensor<T>::empty({kHugeDim, 0, kHugeDim}), Shape{kHugeDim, 0, kHugeDim});
   EXPECT_TRUE(strata::allclose(e, e));
   EXPECT_EQ(strata::max_abs_diff(e, e), T(0));
   Tensor<T> target = Tensor<T>::zeros({0, 3});
