@@ -394,6 +394,9 @@ void conv_forward_inputs(const Sink& sink) {
   const Conv1d<float> far_padding(Conv1dOptions(1, 1, 3).stride(k2p20).padding(k2p30));
   // 'same' padding for a 2^20 dilation: 44 outputs, but 4 million padded rows between the kernel's taps.
   const Conv2d<float> far_dilation(Conv2dOptions(1, 3, {5, 2}).dilation({k2p20, 2}).padding(kSame));
+  // 2^40 x 2^40 stride phases (2^80 index-table slots) for a 3 x 3 output: a fuzz finding, once refused as an
+  // int64 overflow instead of by the size rule.
+  const Conv2d<float> far_strides(Conv2dOptions(12, 12, {2, 1}).groups(4).stride(k2p40).padding(k2p40));
   Conv2d<float> replaced(Conv2dOptions(2, 3, 3)), biased(Conv2dOptions(2, 3, 3).bias(false));
   replaced.weight() = randn({3, 2, 3, 2});
   biased.bias() = randn({3});
@@ -439,6 +442,9 @@ void conv_forward_inputs(const Sink& sink) {
            "1048576"},
           {"Conv2d dilation far beyond the input", [&] { far_dilation(randn({3, 1, 4, 11})); },
            "conv: refusing to lay out 54525965 elements of phase planes for one output row"},
+          {"Conv2d strides and padding far beyond the input", [&] { far_strides(randn({3, 12, 11, 11})); },
+           "conv: refusing to build index tables of more than 2^63 entries (padded size 2199023255563 x "
+           "2199023255563, stride 1099511627776 x 1099511627776"},
           {"Conv2d 2-D input", [&] { c2(randn({2, 5})); },
            "Conv2d: expected 4-D input (N, C, H, W) or 3-D (C, H, W), got shape [2, 5]"},
           {"Conv2d 5-D input", [&] { c2(randn({1, 1, 2, 5, 5})); }, "got shape [1, 1, 2, 5, 5]"},

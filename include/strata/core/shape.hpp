@@ -67,6 +67,19 @@ inline index_t checked_add(index_t a, index_t b, const char* who) {
   return a + b;
 }
 
+/// a * b for non-negative sizes, saturating at the int64 maximum: for sizes
+/// that are only compared with a limit, where "too large to represent" is one
+/// more way of being over it.
+inline index_t saturating_mul(index_t a, index_t b) {
+  if (a != 0 && b != 0 && a > std::numeric_limits<index_t>::max() / b) return std::numeric_limits<index_t>::max();
+  return a * b;
+}
+
+/// a + b for non-negative sizes, saturating at the int64 maximum.
+inline index_t saturating_add(index_t a, index_t b) {
+  return a > std::numeric_limits<index_t>::max() - b ? std::numeric_limits<index_t>::max() : a + b;
+}
+
 /// Number of elements of a shape whose sizes must all be >= 0; throws on a
 /// negative size or a product that overflows int64.
 inline index_t checked_numel(const Shape& shape, const char* who) {

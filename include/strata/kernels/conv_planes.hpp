@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "strata/core/shape.hpp"
@@ -109,13 +111,19 @@ ConvPlanes make_conv_planes(const ConvShape<D>& s) {
                       ", dilation ", p.dilation_h, " x ", p.dilation_w, ", input plane ", p.height, " x ", p.width,
                       ", output plane ", p.out_h, " x ", p.out_w);
   };
+  // The two sizes below saturate rather than overflow: past int64 they are
+  // refused like any other size over the bound (a fuzz finding: strides of
+  // 2^40 x 2^40 with as much padding are 2^80 phase slots for a 3 x 3 output).
+  const auto count = [](index_t n) {
+    return n == std::numeric_limits<index_t>::max() ? std::string("more than 2^63") : std::to_string(n);
+  };
   {
-    const index_t phase_slots = sd::checked_mul(p.stride_h, p.stride_w, who);
-    const index_t columns = sd::checked_mul(p.stride_w, sd::checked_add(p.plane_w, 2, who), who);
-    const index_t entries = sd::checked_add(phase_slots, columns, who);
+    const index_t phase_slots = sd::saturating_mul(p.stride_h, p.stride_w);
+    const index_t columns = sd::saturating_mul(p.stride_w, sd::saturating_add(p.plane_w, 2));
+    const index_t entries = sd::saturating_add(phase_slots, columns);
     const index_t by_limit = static_cast<index_t>(STRATA_MAX_ALLOC_BYTES) / static_cast<index_t>(sizeof(index_t));
     sd::check(entries <= std::min(proportionate(data_per_channel), by_limit), who,
-              ": refusing to build index tables of ", entries, " entries (", describe(),
+              ": refusing to build index tables of ", count(entries), " entries (", describe(),
               "): the padding is far beyond the input");
   }
   p.phase_slot.assign(static_cast<std::size_t>(p.stride_h * p.stride_w), -1);
@@ -128,10 +136,10 @@ ConvPlanes make_conv_planes(const ConvShape<D>& s) {
   }
   {
     // A block's planes hold at least row_reach + 1 rows of every phase and channel.
-    const index_t row = sd::checked_mul(sd::checked_mul(p.phases, p.channels, who), p.plane_w, who);
-    const index_t planes = sd::checked_mul(row, sd::checked_add(p.row_reach, 1, who), who);
+    const index_t row = sd::saturating_mul(sd::saturating_mul(p.phases, p.channels), p.plane_w);
+    const index_t planes = sd::saturating_mul(row, sd::saturating_add(p.row_reach, 1));
     sd::check(planes <= proportionate(sd::checked_mul(p.channels, data_per_channel, who)), who,
-              ": refusing to lay out ", planes, " elements of phase planes for one output row (", describe(),
+              ": refusing to lay out ", count(planes), " elements of phase planes for one output row (", describe(),
               "): the dilation or padding is far beyond the input");
   }
   p.col_source.resize(static_cast<std::size_t>(p.stride_w * p.plane_w));
