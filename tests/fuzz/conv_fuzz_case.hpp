@@ -428,8 +428,8 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
     const index_t kh = D == 2 ? c.kernel[0] : 1, dh = D == 2 ? c.dilation[0] : 1;
     // The offsets i * dilation (i < kernel) modulo a stride repeat with period stride / gcd(dilation, stride),
     // so min(kernel, that period) of them are distinct, and the row and column phases combine freely.
-    // (Counted, not enumerated: a fuzz finding: 'same' padding with a 2^31 kernel made the oracle itself
-    // list 2^31 taps and run out of memory.)
+    // (Counted, not enumerated: a CI fuzz finding: 'same' padding with a 2^62 kernel made the oracle itself
+    // list 2^62 taps and run out of memory.)
     const auto distinct = [](index_t kernel, index_t dilation, index_t stride) {
       return std::min(kernel, stride / std::gcd(dilation, stride));
     };
