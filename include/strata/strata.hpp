@@ -2,10 +2,15 @@
 /// \file
 /// The one include for all of strata.
 
+#include "strata/core/arithmetic.hpp"
+#include "strata/core/broadcast.hpp"
+#include "strata/core/cat.hpp"
 #include "strata/core/eigen.hpp"
+#include "strata/core/elementwise.hpp"
 #include "strata/core/error.hpp"
 #include "strata/core/generator.hpp"
 #include "strata/core/print.hpp"
+#include "strata/core/reduce.hpp"
 #include "strata/core/shape.hpp"
 #include "strata/core/storage.hpp"
 #include "strata/core/tensor.hpp"

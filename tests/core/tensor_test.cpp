@@ -1,4 +1,4 @@
-// Tests for strata/core/tensor.hpp: construction, views, copies, reductions, errors.
+// Tests for strata/core/tensor.hpp: construction, views (flatten, chunk), copies, reductions, errors.
 #include <cmath>
 #include <limits>
 
@@ -252,6 +252,70 @@ TYPED_TEST(TensorTest, AllcloseAndMaxAbsDiff) {
   EXPECT_THROW_WITH(strata::allclose(a, Tensor::zeros({2})), strata::Error, "shapes differ: [3] vs [2]");
   EXPECT_THROW_WITH(strata::max_abs_diff(a, Tensor::zeros({3, 1})), strata::Error, "[3] vs [3, 1]");
   EXPECT_TRUE(strata::allclose(a.reshape({3, 1}).transpose(0, 1), a.reshape({1, 3})));
+}
+
+TYPED_TEST(TensorTest, FlattenIsAViewWhenTheStridesAllow) {
+  auto t = TestFixture::iota({2, 3, 4, 5});
+  auto f = t.flatten();
+  EXPECT_EQ(f.shape(), Shape{120});
+  EXPECT_TRUE(f.shares_storage_with(t));
+  EXPECT_EQ(t.flatten(1).shape(), (Shape{2, 60}));
+  EXPECT_EQ(t.flatten(1, 2).shape(), (Shape{2, 12, 5}));
+  EXPECT_EQ(t.flatten(-3, -2).shape(), (Shape{2, 12, 5}));
+  EXPECT_EQ(t.flatten(2, 2).strides(), t.strides());  // start == end: the tensor itself
+  // Dims 1..2 of a permuted tensor stay mergeable; across the permutation they are copied.
+  auto p = t.permute({0, 3, 1, 2});
+  EXPECT_TRUE(p.flatten(2).shares_storage_with(t));
+  EXPECT_FALSE(p.flatten(1).shares_storage_with(t));
+  EXPECT_EQ(p.flatten(1)(1, 13), p(1, 1, 0, 1));
+  // 0-d gives [1]; its dims wrap as for rank 1.
+  EXPECT_EQ(typename TestFixture::Tensor({}, {5}).flatten(0, -1).shape(), Shape{1});
+  EXPECT_THROW_WITH(t.flatten(2, 1), strata::Error,
+                    "flatten: flatten() has invalid args: start_dim cannot come after end_dim (start_dim=2, "
+                    "end_dim=1, input shape [2, 3, 4, 5])");
+  EXPECT_THROW_WITH(t.flatten(0, 4), strata::Error,
+                    "flatten: dimension out of range (expected to be in range of [-4, 3], but got 4)");
+  EXPECT_THROW_WITH(TestFixture::Tensor::zeros({0, index_t{1} << 40, index_t{1} << 40}).flatten(1), strata::Error,
+                    "flatten: size product overflows int64");
+  EXPECT_THROW_WITH(typename TestFixture::Tensor().flatten(), strata::Error, "Tensor::flatten: the tensor is undefined");
+}
+
+TYPED_TEST(TensorTest, ChunkGivesTorchsSizesAsViews) {
+  auto sizes_of = [](const std::vector<typename TestFixture::Tensor>& parts, index_t dim) {
+    std::vector<index_t> sizes;
+    for (const auto& p : parts) sizes.push_back(p.size(dim));
+    return sizes;
+  };
+  auto t = TestFixture::iota({5, 6});
+  // torch: ceil(size / chunks) each, the last smaller, possibly fewer chunks than asked.
+  EXPECT_EQ(sizes_of(t.chunk(3), 0), (std::vector<index_t>{2, 2, 1}));
+  EXPECT_EQ(sizes_of(t.chunk(4, 1), 1), (std::vector<index_t>{2, 2, 2}));
+  EXPECT_EQ(sizes_of(t.chunk(9, -1), 1), (std::vector<index_t>{1, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(sizes_of(t.chunk(1, 1), 1), (std::vector<index_t>{6}));
+  const auto parts = t.chunk(2, 1);
+  EXPECT_TRUE(parts[1].shares_storage_with(t));
+  EXPECT_EQ(parts[1](4, 0), t(4, 3));
+  // A size-0 dim gives `chunks` empty views (torch's split_with_sizes path).
+  EXPECT_EQ(sizes_of(TestFixture::Tensor::zeros({2, 0}).chunk(3, 1), 1), (std::vector<index_t>{0, 0, 0}));
+  EXPECT_THROW_WITH(t.chunk(0), strata::Error, "chunk: chunk expects `chunks` to be greater than 0, got: 0");
+  EXPECT_THROW_WITH(t.chunk(-1), strata::Error, "got: -1");
+  EXPECT_THROW_WITH(typename TestFixture::Tensor({}, {1}).chunk(1), strata::Error,
+                    "chunk: chunk expects at least a 1-dimensional tensor");
+  EXPECT_THROW_WITH(t.chunk(2, 2), strata::Error,
+                    "chunk: dimension out of range (expected to be in range of [-2, 1], but got 2)");
+  EXPECT_THROW_WITH(typename TestFixture::Tensor().chunk(2), strata::Error, "Tensor::chunk: the tensor is undefined");
+}
+
+TYPED_TEST(TensorTest, UniformChecksFinitenessFirst) {
+  using Tensor = typename TestFixture::Tensor;
+  strata::Generator gen(1);
+  const TypeParam nan = std::numeric_limits<TypeParam>::quiet_NaN();
+  // A NaN bound also fails low <= high; the message names the real reason.
+  EXPECT_THROW_WITH(Tensor::uniform({2}, nan, TypeParam(1), gen), strata::Error,
+                    "uniform: expected finite bounds, got low=nan high=1");
+  EXPECT_THROW_WITH(Tensor::uniform({2}, TypeParam(0), nan, gen), strata::Error, "uniform: expected finite bounds");
+  EXPECT_THROW_WITH(Tensor::uniform({2}, TypeParam(1), TypeParam(0), gen), strata::Error,
+                    "uniform: expected low <= high, got low=1 high=0");
 }
 
 }  // namespace

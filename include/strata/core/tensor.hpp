@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/core/elementwise.hpp"
 #include "strata/core/error.hpp"
 #include "strata/core/generator.hpp"
 #include "strata/core/shape.hpp"
@@ -80,9 +81,10 @@ class Tensor {
   /// Samples of U[low, high). Throws strata::Error unless low <= high are
   /// finite and high - low is finite in T (as torch checks).
   static Tensor uniform(Shape shape, T low, T high, Generator& gen) {
-    detail::check(low <= high, "uniform: expected low <= high, got low=", low, " high=", high);
+    // Finiteness first: a NaN bound also fails low <= high, for the wrong reason.
     detail::check(std::isfinite(low) && std::isfinite(high), "uniform: expected finite bounds, got low=", low,
                   " high=", high);
+    detail::check(low <= high, "uniform: expected low <= high, got low=", low, " high=", high);
     detail::check(std::isfinite(high - low), "uniform: expected high - low to be finite, got low=", low,
                   " high=", high);
     Tensor t = empty(std::move(shape));
@@ -252,6 +254,57 @@ class Tensor {
     return view;
   }
 
+  /// Merges dimensions start_dim..end_dim (inclusive, negative counts from the
+  /// end) into one, like torch.flatten: a view when the strides allow it, else
+  /// a copy (like reshape). start_dim == end_dim returns this tensor; a 0-d
+  /// tensor gives shape [1] (its dims wrap as for a 1-d tensor).
+  /// Example: `x.flatten(1);  // [N, C, H, W] -> [N, C*H*W]`
+  /// Throws strata::Error on a dim out of range, start_dim after end_dim, or
+  /// a merged size that overflows int64 (possible only for an empty tensor).
+  Tensor flatten(index_t start_dim = 0, index_t end_dim = -1) const {
+    require_defined("flatten");
+    const std::size_t rank = shape_.size();
+    const std::size_t start = detail::wrap_dim(start_dim, rank, "flatten");
+    const std::size_t end = detail::wrap_dim(end_dim, rank, "flatten");
+    detail::check(start <= end,
+                  "flatten: flatten() has invalid args: start_dim cannot come after end_dim (start_dim=", start_dim,
+                  ", end_dim=", end_dim, ", input shape ", shape_, ")");
+    if (rank == 0) return reshape({1});
+    if (start == end) return *this;
+    std::vector<index_t> sizes(shape_.begin(), shape_.begin() + static_cast<std::ptrdiff_t>(start));
+    index_t merged = 1;
+    // An empty tensor may have sizes whose product leaves int64 ([0, 2^40, 2^40] from dim 1).
+    for (std::size_t d = start; d <= end; ++d) merged = detail::checked_mul(merged, shape_[d], "flatten");
+    sizes.push_back(merged);
+    sizes.insert(sizes.end(), shape_.begin() + static_cast<std::ptrdiff_t>(end) + 1, shape_.end());
+    return reshape(Shape(std::move(sizes)));
+  }
+
+  /// Splits dimension dim into views of ceil(size / chunks) elements each (the
+  /// last one smaller), like torch.chunk: possibly fewer than `chunks` of
+  /// them; a dimension of size 0 gives `chunks` empty views.
+  /// Example: `auto halves = x.chunk(2, 1);  // [N, 2C, H, W] -> two [N, C, H, W] views`
+  /// Throws strata::Error on a 0-d tensor, chunks <= 0 or a dim out of range.
+  std::vector<Tensor> chunk(index_t chunks, index_t dim = 0) const {
+    require_defined("chunk");
+    detail::check(!shape_.empty(), "chunk: chunk expects at least a 1-dimensional tensor (got shape ", shape_, ")");
+    detail::check(chunks > 0, "chunk: chunk expects `chunks` to be greater than 0, got: ", chunks);
+    const std::size_t d = detail::wrap_dim(dim, shape_.size(), "chunk");
+    const index_t size = shape_[d];
+    std::vector<Tensor> parts;
+    if (size == 0) {
+      detail::check(chunks <= (index_t{1} << 20), "chunk: refusing to make ", chunks,
+                    " empty chunks (more than 2^20) of shape ", shape_);
+      parts.assign(static_cast<std::size_t>(chunks), *this);
+      return parts;
+    }
+    const index_t split = size / chunks + (size % chunks != 0 ? 1 : 0);
+    for (index_t start = 0; start < size; start += split) {
+      parts.push_back(narrow(static_cast<index_t>(d), start, std::min(split, size - start)));
+    }
+    return parts;
+  }
+
   // ---- copies ----------------------------------------------------------
 
   /// This tensor when contiguous, else a contiguous copy.
@@ -272,8 +325,7 @@ class Tensor {
     detail::check(src.shape_ == shape_, "copy_: expected a source of shape ", shape_, ", got ", src.shape_);
     // Read everything first so that overlapping source and destination are safe.
     const Tensor values = src.contiguous_copy();
-    index_t i = 0;
-    for_each_offset([&](index_t offset) { data_[offset] = values.data_[i++]; });
+    detail::unary_map_into(shape_, values.data_, values.strides_, data_, strides_, copy_run);
     return *this;
   }
   Tensor& fill_(T value) {
@@ -297,6 +349,39 @@ class Tensor {
     const index_t n = numel();
     return n == 0 ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(static_cast<double>(sum()) / n);
   }
+
+  /// Sum over the dimensions `dims` (negative counts from the end; empty: all
+  /// of them, as torch), like torch.sum(t, dims, keepdim): the reduced
+  /// dimensions are dropped, or kept with size 1. Accumulated in double.
+  /// Example: `x.sum({2, 3}, true);  // [N, C, H, W] -> [N, C, 1, 1]`
+  /// Throws strata::Error on a dim out of range or named twice. (core/reduce.hpp)
+  Tensor sum(const std::vector<index_t>& dims, bool keepdim = false) const;
+  /// Mean over the dimensions `dims`, like torch.mean(t, dims, keepdim); an
+  /// empty reduction gives NaN, as torch. Example: `x.mean({-2, -1});  // global average pool`
+  /// Throws strata::Error on a dim out of range or named twice. (core/reduce.hpp)
+  Tensor mean(const std::vector<index_t>& dims, bool keepdim = false) const;
+
+  // ---- in-place arithmetic (core/arithmetic.hpp) ------------------------
+
+  /// this = this op other element by element, other broadcast to this
+  /// tensor's shape (any strides, overlapping this tensor or not: it is read
+  /// as if it were a copy). Writes through views. Example: `x += residual; x.narrow(1, 0, 2) *= 0.5;`
+  /// Throws strata::Error on an undefined operand, shapes that do not
+  /// broadcast, or a broadcast shape other than this tensor's ("add_: output
+  /// with shape [2, 1] doesn't match the broadcast shape [2, 3]").
+  Tensor& operator+=(const Tensor& other);
+  Tensor& operator-=(const Tensor& other);
+  Tensor& operator*=(const Tensor& other);
+  Tensor& operator/=(const Tensor& other);
+  /// this = this op value for any arithmetic value, converted to T first.
+  template <typename S, typename = std::enable_if_t<std::is_arithmetic_v<S>>>
+  Tensor& operator+=(S value);
+  template <typename S, typename = std::enable_if_t<std::is_arithmetic_v<S>>>
+  Tensor& operator-=(S value);
+  template <typename S, typename = std::enable_if_t<std::is_arithmetic_v<S>>>
+  Tensor& operator*=(S value);
+  template <typename S, typename = std::enable_if_t<std::is_arithmetic_v<S>>>
+  Tensor& operator/=(S value);
 
   /// Calls f(offset) for every element in row-major index order.
   template <typename F>
@@ -356,11 +441,11 @@ class Tensor {
     return offset;
   }
 
+  static void copy_run(const T* in, T* out, index_t n) { std::copy_n(in, n, out); }
+
   Tensor contiguous_copy() const {
     Tensor out = empty(shape_);
-    index_t i = 0;
-    T* dst = out.data_;
-    for_each_offset([&](index_t offset) { dst[i++] = data_[offset]; });
+    detail::unary_map_into(shape_, data_, strides_, out.data_, out.strides_, copy_run);
     return out;
   }
 
@@ -458,4 +543,6 @@ T max_abs_diff(const Tensor<T>& a, const Tensor<T>& b) {
 
 }  // namespace strata
 
+#include "strata/core/arithmetic.hpp"
 #include "strata/core/print.hpp"
+#include "strata/core/reduce.hpp"
