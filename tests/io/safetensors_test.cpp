@@ -143,6 +143,68 @@ TYPED_TEST(SafetensorsTest, HalfAndBFloat16BitPatterns) {
   EXPECT_TRUE(std::isnan(sd.at("b")(7)));
 }
 
+// torchvision state_dicts as they are: BatchNorm's 0-d I64 num_batches_tracked, and
+// every integer dtype, converted when T holds the value exactly; BOOL as 0 and 1.
+TYPED_TEST(SafetensorsTest, IntegerAndBoolDtypes) {
+  using T = TypeParam;
+  const std::string header =
+      R"({"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
+      R"("i32":{"dtype":"I32","shape":[3],"data_offsets":[8,20]},)"
+      R"("i16":{"dtype":"I16","shape":[2],"data_offsets":[20,24]},)"
+      R"("i8":{"dtype":"I8","shape":[2],"data_offsets":[24,26]},)"
+      R"("u8":{"dtype":"U8","shape":[2],"data_offsets":[26,28]},)"
+      R"("mask":{"dtype":"BOOL","shape":[2,2],"data_offsets":[28,32]}})";
+  const std::string data = le_bytes(123456, 8) + le_bytes(static_cast<std::uint32_t>(-7), 4) + le_bytes(1 << 24, 4) +
+                           le_bytes(static_cast<std::uint32_t>(-(1 << 24)), 4) + le_bytes(0x8000, 2) +
+                           le_bytes(32767, 2) + std::string("\x80\x7f\xff\x00", 4) + std::string("\x01\x00\x00\x01", 4);
+  const auto sd = load_safetensors<T>(this->dir.write("ints.safetensors", container(header, data)));
+  EXPECT_EQ(sd.at("bn.num_batches_tracked").shape(), Shape{});
+  EXPECT_EQ(sd.at("bn.num_batches_tracked").item(), T(123456));
+  EXPECT_TRUE(same_bits(sd.at("i32"), Tensor<T>({3}, {-7, 16777216, -16777216})));
+  EXPECT_TRUE(same_bits(sd.at("i16"), Tensor<T>({2}, {-32768, 32767})));
+  EXPECT_TRUE(same_bits(sd.at("i8"), Tensor<T>({2}, {-128, 127})));
+  EXPECT_TRUE(same_bits(sd.at("u8"), Tensor<T>({2}, {255, 0})));
+  EXPECT_TRUE(same_bits(sd.at("mask"), Tensor<T>({2, 2}, {1, 0, 0, 1})));
+}
+
+TEST(SafetensorsIntegers, ValuesTheTypeCannotHoldAreErrorsNamingTheTensor) {
+  strata_test::TempDir dir;
+  // 2^24 + 1 is exact in double, not in float; 2^53 + 1 in neither.
+  const std::string i32 = container(R"({"n":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})",
+                                    le_bytes(3, 4) + le_bytes((1 << 24) + 1, 4));
+  const std::string path = dir.write("i32.safetensors", i32);
+  EXPECT_THROW_WITH(load_safetensors<float>(path), strata::Error,
+                    "load_safetensors: " + path +
+                        ": tensor \"n\" (I32): element 1 is 16777217, which float cannot represent exactly");
+  EXPECT_EQ(load_safetensors<double>(path).at("n")(1), 16777217.0);
+  const std::string i64 = dir.write(
+      "i64.safetensors", container(R"({"step":{"dtype":"I64","shape":[],"data_offsets":[0,8]}})",
+                                   le_bytes((std::uint64_t{1} << 53) + 1, 8)));
+  for (const std::string& who : {std::string("float"), std::string("double")}) {
+    const std::string message =
+        "tensor \"step\" (I64): element 0 is 9007199254740993, which " + who + " cannot represent exactly";
+    if (who == "float") {
+      EXPECT_THROW_WITH(load_safetensors<float>(i64), strata::Error, message);
+    } else {
+      EXPECT_THROW_WITH(load_safetensors<double>(i64), strata::Error, message);
+    }
+  }
+  // -2^63 is a power of two, exact in both; 2^63 - 1 rounds up to 2^63, exact in neither.
+  const std::string lowest = dir.write("lowest.safetensors",
+                                       container(R"({"m":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
+                                                 le_bytes(std::uint64_t{1} << 63, 8)));
+  EXPECT_EQ(load_safetensors<float>(lowest).at("m")(0), -std::ldexp(1.f, 63));
+  const std::string highest = dir.write("highest.safetensors",
+                                        container(R"({"m":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
+                                                  le_bytes(~std::uint64_t{0} >> 1, 8)));
+  EXPECT_THROW_WITH(load_safetensors<double>(highest), strata::Error, "element 0 is 9223372036854775807, which double");
+  const std::string mask = dir.write("bool.safetensors", container(R"({"mask":{"dtype":"BOOL","shape":[3],)"
+                                                                   R"("data_offsets":[0,3]}})",
+                                                                   std::string("\x01\x00\x02", 3)));
+  EXPECT_THROW_WITH(load_safetensors<double>(mask), strata::Error,
+                    "tensor \"mask\" (BOOL): element 2 is the byte 2, which is not a bool (0 or 1)");
+}
+
 TYPED_TEST(SafetensorsTest, AcceptsAnyEntryOrderAndUnknownFields) {
   // Entries listed against their data order, an unused field, padding spaces, an empty file body.
   const std::string header = R"({"second":{"dtype":"F32","shape":[1],"data_offsets":[4,8],"note":1},)"
@@ -215,9 +277,11 @@ TEST_F(SafetensorsErrors, BadEntries) {
   expect_refused(container(R"({"x":{"dtype":32,"shape":[1],"data_offsets":[0,4]}})", std::string(4, '\0')),
                  "tensor \"x\": \"dtype\" is not a string");
   expect_refused_entry(R"({"dtype":"F33","shape":[1],"data_offsets":[0,4]})", 4,
-                       "tensor \"x\" has unknown dtype \"F33\" (expected F16, BF16, F32 or F64)");
-  expect_refused_entry(R"({"dtype":"I64","shape":[1],"data_offsets":[0,8]})", 8,
-                       "tensor \"x\" has dtype I64, which strata does not load (it loads F16, BF16, F32 and F64)");
+                       "tensor \"x\" has unknown dtype \"F33\" (expected F16, BF16, F32, F64, I64, I32, I16, I8, U8 "
+                       "or BOOL)");
+  expect_refused_entry(R"({"dtype":"U16","shape":[1],"data_offsets":[0,2]})", 2,
+                       "tensor \"x\" has dtype U16, which strata does not load (it loads F16, BF16, F32, F64, I64, "
+                       "I32, I16, I8, U8 and BOOL)");
   expect_refused_entry(R"({"dtype":"F32","shape":3,"data_offsets":[0,12]})", 12, "\"shape\" is not an array");
   expect_refused_entry(R"({"dtype":"F32","shape":[-3],"data_offsets":[0,12]})", 12,
                        "tensor \"x\": expected \"shape\" to hold non-negative integers below 2^63, got -3");

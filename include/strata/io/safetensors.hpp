@@ -54,6 +54,7 @@ struct SafetensorsHeader {
   std::uint64_t data_start = 0;  // file offset of the data section
 };
 
+/// The safetensors dtype strings strata loads, by StorageType.
 inline const char* safetensors_dtype_name(StorageType type) {
   switch (type) {
     case StorageType::kFloat16:
@@ -64,6 +65,18 @@ inline const char* safetensors_dtype_name(StorageType type) {
       return "F32";
     case StorageType::kFloat64:
       return "F64";
+    case StorageType::kInt64:
+      return "I64";
+    case StorageType::kInt32:
+      return "I32";
+    case StorageType::kInt16:
+      return "I16";
+    case StorageType::kInt8:
+      return "I8";
+    case StorageType::kUInt8:
+      return "U8";
+    case StorageType::kBool:
+      return "BOOL";
   }
   return "?";
 }
@@ -71,17 +84,18 @@ inline const char* safetensors_dtype_name(StorageType type) {
 /// Parses a safetensors dtype string, or explains why it cannot be loaded.
 inline StorageType parse_safetensors_dtype(const std::string& dtype, const std::string& tensor, const char* who,
                                            const std::string& path) {
-  if (dtype == "F16") return StorageType::kFloat16;
-  if (dtype == "BF16") return StorageType::kBFloat16;
-  if (dtype == "F32") return StorageType::kFloat32;
-  if (dtype == "F64") return StorageType::kFloat64;
-  static const std::set<std::string> known_other{"BOOL",    "U8",      "I8",  "I16",     "U16",     "I32",
-                                                 "U32",     "I64",     "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0",
-                                                 "F6_E2M3", "F6_E3M2", "F4",  "C64"};
+  for (StorageType type : {StorageType::kFloat16, StorageType::kBFloat16, StorageType::kFloat32,
+                           StorageType::kFloat64, StorageType::kInt64, StorageType::kInt32, StorageType::kInt16,
+                           StorageType::kInt8, StorageType::kUInt8, StorageType::kBool}) {
+    if (dtype == safetensors_dtype_name(type)) return type;
+  }
+  static const std::set<std::string> known_other{"U16",     "U32",     "U64",     "F8_E5M2", "F8_E4M3",
+                                                 "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",      "C64"};
   if (known_other.count(dtype))
     file_error(who, path, "tensor \"", tensor, "\" has dtype ", dtype,
-               ", which strata does not load (it loads F16, BF16, F32 and F64)");
-  file_error(who, path, "tensor \"", tensor, "\" has unknown dtype \"", dtype, "\" (expected F16, BF16, F32 or F64)");
+               ", which strata does not load (it loads F16, BF16, F32, F64, I64, I32, I16, I8, U8 and BOOL)");
+  file_error(who, path, "tensor \"", tensor, "\" has unknown dtype \"", dtype,
+             "\" (expected F16, BF16, F32, F64, I64, I32, I16, I8, U8 or BOOL)");
 }
 
 /// A JSON value that must be a non-negative integer that fits index_t.
@@ -214,15 +228,18 @@ inline SafetensorsHeader read_safetensors_header(const MappedFile& file, const s
 
 namespace io {
 
-/// Loads every tensor of a safetensors file, converted to T (F16, BF16, F32
-/// and F64 are read; each converts exactly to float or double, except F64
-/// to float, which rounds). The file is memory-mapped and read once.
+/// Loads every tensor of a safetensors file, converted to T. F16, BF16, F32
+/// and F64 convert exactly to float or double, except F64 to float, which
+/// rounds to nearest; the integer dtypes I64, I32, I16, I8 and U8 (such as
+/// BatchNorm's 0-d I64 num_batches_tracked) convert when T holds the value
+/// exactly, BOOL gives 0 and 1. The file is memory-mapped and read once.
 /// Returns name -> contiguous tensor, ready for Module::load_state_dict.
 /// Example: `auto sd = strata::io::load_safetensors<float>("model.safetensors"); net.load_state_dict(sd);`
 /// Throws strata::Error, naming the file and the reason, when the file
 /// cannot be read or is malformed: truncated, a header length or offset
 /// beyond the file, invalid JSON, duplicate names, unknown or unsupported
-/// dtypes, a shape whose byte size differs from its data range, overlapping,
+/// dtypes, an integer that T cannot hold exactly or a BOOL byte other than 0
+/// and 1 (the message names the tensor and the element), a shape whose byte size differs from its data range, overlapping,
 /// reversed or non-contiguous data ranges. Nothing is allocated for a tensor
 /// until the whole header has been validated against the file size.
 template <typename T = float>
@@ -234,7 +251,14 @@ std::map<std::string, Tensor<T>> load_safetensors(const std::string& path) {
   std::map<std::string, Tensor<T>> tensors;
   for (const detail::SafetensorsEntry& entry : header.tensors) {
     const unsigned char* bytes = file.data() + header.data_start + entry.begin;
-    tensors.emplace(entry.name, detail::decode_tensor<T>(bytes, entry.type, false, entry.shape));
+    Tensor<T> tensor = Tensor<T>::empty(entry.shape);
+    const index_t inexact = detail::decode(bytes, entry.type, false, tensor.data(), tensor.numel());
+    if (inexact >= 0)
+      detail::file_error("load_safetensors", path, "tensor \"", entry.name, "\" (",
+                         detail::safetensors_dtype_name(entry.type), "): ",
+                         detail::inexact_element_message<T>(bytes + detail::storage_bytes(entry.type) * inexact,
+                                                            entry.type, false, inexact));
+    tensors.emplace(entry.name, std::move(tensor));
   }
   return tensors;
 }
