@@ -35,5 +35,7 @@ const strata::Tensor<float>& classic_input();
 void add_linear_cases(std::vector<Case>& cases);
 /// Conv1d / Conv2d, Bilinear and im2col cases (conv_cases.cpp).
 void add_conv_cases(std::vector<Case>& cases);
+/// Element-wise add, SE-gate multiply and mean over H, W (arithmetic_cases.cpp).
+void add_arithmetic_cases(std::vector<Case>& cases);
 
 }  // namespace strata_bench

@@ -241,6 +241,7 @@ int main(int argc, char** argv) {
   std::vector<Case> cases;
   add_linear_cases(cases);
   add_conv_cases(cases);
+  add_arithmetic_cases(cases);
 
   const std::regex filter(settings.filter);
   std::vector<Case> selected;

@@ -85,6 +85,21 @@ Runner torch_im2col(const strata::Tensor<float>& x, const std::vector<std::int64
   return make_runner({x}, [=] { return at::im2col(tx, kernel, dilation, padding, stride); });
 }
 
+Runner torch_add(const strata::Tensor<float>& a, const strata::Tensor<float>& b) {
+  at::Tensor ta = view_of(a), tb = view_of(b);
+  return make_runner({a, b}, [=] { return at::add(ta, tb); });
+}
+
+Runner torch_mul(const strata::Tensor<float>& a, const strata::Tensor<float>& b) {
+  at::Tensor ta = view_of(a), tb = view_of(b);
+  return make_runner({a, b}, [=] { return at::mul(ta, tb); });
+}
+
+Runner torch_mean(const strata::Tensor<float>& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  at::Tensor tx = view_of(x);
+  return make_runner({x}, [=] { return at::mean(tx, dims, keepdim); });
+}
+
 }  // namespace strata_bench
 
 #else  // no libtorch in this build
@@ -112,6 +127,10 @@ Runner torch_im2col(const strata::Tensor<float>&, const std::vector<std::int64_t
                     const std::vector<std::int64_t>&, const std::vector<std::int64_t>&) {
   return {};
 }
+
+Runner torch_add(const strata::Tensor<float>&, const strata::Tensor<float>&) { return {}; }
+Runner torch_mul(const strata::Tensor<float>&, const strata::Tensor<float>&) { return {}; }
+Runner torch_mean(const strata::Tensor<float>&, const std::vector<std::int64_t>&, bool) { return {}; }
 
 }  // namespace strata_bench
 

@@ -35,4 +35,10 @@ Runner torch_im2col(const strata::Tensor<float>& x, const std::vector<std::int64
                     const std::vector<std::int64_t>& dilation, const std::vector<std::int64_t>& padding,
                     const std::vector<std::int64_t>& stride);
 
+/// at::add(a, b) and at::mul(a, b), broadcasting as torch does.
+Runner torch_add(const strata::Tensor<float>& a, const strata::Tensor<float>& b);
+Runner torch_mul(const strata::Tensor<float>& a, const strata::Tensor<float>& b);
+/// at::mean(x, dims, keepdim).
+Runner torch_mean(const strata::Tensor<float>& x, const std::vector<std::int64_t>& dims, bool keepdim);
+
 }  // namespace strata_bench

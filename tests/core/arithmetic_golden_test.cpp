@@ -151,9 +151,10 @@ TEST(ArithmeticGoldenTest, EveryCaseMatchesPyTorch) {
   }
   EXPECT_EQ(checked, static_cast<int>(files.size()));
   EXPECT_GE(checked, 190);
-  std::printf("golden arithmetic: %d cases; sum/mean differ from torch by at most %.3f (float) and %.3f (double) "
-              "eps * sum|x|\n",
-              checked, golden_arith_worst_reduce_ulps<float>(), golden_arith_worst_reduce_ulps<double>());
+  std::printf(
+      "golden arithmetic: %d cases; sum/mean differ from torch by at most %.3f (float) and %.3f (double) "
+      "eps * sum|x|\n",
+      checked, golden_arith_worst_reduce_ulps<float>(), golden_arith_worst_reduce_ulps<double>());
 }
 
 }  // namespace

@@ -147,8 +147,7 @@ TYPED_TEST(ArithmeticTest, InPlaceFormsBroadcastIntoTheTargetAndWriteThroughView
 
 /// in place `a op= b` must equal `a op= b.clone()` (torch on independent copies).
 template <typename T>
-void arith_expect_as_if_copied(Tensor<T> target, const std::function<Tensor<T>(Tensor<T>)>& operand,
-                               const char* what) {
+void arith_expect_as_if_copied(Tensor<T> target, const std::function<Tensor<T>(Tensor<T>)>& operand, const char* what) {
   Tensor<T> expected = target.clone();
   expected += operand(expected).clone();
   expected *= operand(expected).clone() + 1;
@@ -166,7 +165,10 @@ TYPED_TEST(ArithmeticTest, InPlaceWithAnOverlappingOperandReadsItAsACopy) {
       {"its transpose", [](Tensor<T> t) { return t.transpose(0, 1); }},
       {"its first row, broadcast", [](Tensor<T> t) { return t.narrow(0, 0, 1); }},
       {"its last column, broadcast", [](Tensor<T> t) { return t.narrow(1, 4, 1); }},
-      {"its reversed permutation", [](Tensor<T> t) { return t.permute({1, 0}); }},
+      {"its reversed permutation",
+       [](Tensor<T> t) {
+         return t.permute({1, 0});
+       }},
   };
   for (const auto& [what, op] : operands) arith_expect_as_if_copied<T>(Tensor<T>::randn({5, 5}, gen), op, what);
   // Shifted windows of one storage: a[:, 1:4] += a[:, 0:3] and the reverse.
@@ -221,9 +223,17 @@ TYPED_TEST(ArithmeticTest, ErrorsNameTheOpAndBothShapes) {
 TYPED_TEST(ArithmeticTest, MatchesNaiveReferenceOverShapesBroadcastsAndStrides) {
   using T = TypeParam;
   const std::vector<std::pair<Shape, Shape>> pairs = {
-      {{2, 3}, {2, 3}},       {{2, 3}, {3}},          {{4, 1, 3}, {2, 1}},      {{2, 3, 4, 5}, {1, 3, 1, 1}},
-      {{2, 3, 4, 5}, {2, 3, 1, 1}}, {{}, {2, 3}},     {{3, 1}, {1, 4}},         {{5, 1, 7}, {5, 6, 1}},
-      {{1, 1, 9}, {4, 9}},    {{300}, {300}},        {{3, 2, 600}, {3, 1, 600}},
+      {{2, 3}, {2, 3}},
+      {{2, 3}, {3}},
+      {{4, 1, 3}, {2, 1}},
+      {{2, 3, 4, 5}, {1, 3, 1, 1}},
+      {{2, 3, 4, 5}, {2, 3, 1, 1}},
+      {{}, {2, 3}},
+      {{3, 1}, {1, 4}},
+      {{5, 1, 7}, {5, 6, 1}},
+      {{1, 1, 9}, {4, 9}},
+      {{300}, {300}},
+      {{3, 2, 600}, {3, 1, 600}},
   };
   using Fn = std::function<T(T, T)>;
   const std::vector<Fn> fns = {[](T x, T y) { return x + y; }, [](T x, T y) { return x - y; },

@@ -45,7 +45,8 @@ TEST(BroadcastTest, StridesAreZeroAlongStretchedDims) {
   EXPECT_EQ(broadcast_strides({8, 64, 1, 1}, {64, 1, 1, 1}, {8, 64, 56, 56}), (std::vector<index_t>{64, 1, 0, 0}));
   EXPECT_EQ(broadcast_strides({2, 1}, {1, 5}, {4, 2, 3}), (std::vector<index_t>{0, 1, 0}));
   EXPECT_EQ(broadcast_strides({}, {}, {2, 2}), (std::vector<index_t>{0, 0}));
-  EXPECT_EQ(broadcast_strides({2, 3}, {1, 2}, {2, 3}), (std::vector<index_t>{1, 2}));  // a transposed view keeps its strides
+  EXPECT_EQ(broadcast_strides({2, 3}, {1, 2}, {2, 3}),
+            (std::vector<index_t>{1, 2}));  // a transposed view keeps its strides
 }
 
 }  // namespace

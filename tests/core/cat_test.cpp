@@ -19,8 +19,8 @@ TYPED_TEST_SUITE(CatTest, strata_test::ScalarTypes);
 TYPED_TEST(CatTest, JoinsAlongADim) {
   using T = TypeParam;
   const Tensor<T> a({2, 2}, {1, 2, 3, 4}), b({2, 1}, {5, 6}), c({1, 2}, {7, 8});
-  EXPECT_TRUE(strata_test::same_bits(strata::cat(std::vector<Tensor<T>>{a, b}, 1),
-                                     Tensor<T>({2, 3}, {1, 2, 5, 3, 4, 6})));
+  EXPECT_TRUE(
+      strata_test::same_bits(strata::cat(std::vector<Tensor<T>>{a, b}, 1), Tensor<T>({2, 3}, {1, 2, 5, 3, 4, 6})));
   EXPECT_TRUE(strata_test::same_bits(strata::cat({a, c}), Tensor<T>({3, 2}, {1, 2, 3, 4, 7, 8})));
   EXPECT_TRUE(strata_test::same_bits(strata::cat({a, b, a}, -1), Tensor<T>({2, 5}, {1, 2, 5, 1, 2, 3, 4, 6, 3, 4})));
   // One tensor: a copy that shares nothing.

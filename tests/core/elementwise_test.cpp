@@ -156,8 +156,8 @@ TYPED_TEST(ElementwiseMapTest, UnaryMapOverViewsMatchesElementAccess) {
   const auto square = [](const T* x, T* y, index_t n) {
     for (index_t i = 0; i < n; ++i) y[i] = x[i] * x[i];
   };
-  for (const Tensor<T>& view : {base, base.transpose(0, 2), base.narrow(1, 2, 3), base.permute({1, 2, 0}),
-                                base.narrow(2, 4, 1).squeeze(2)}) {
+  for (const Tensor<T>& view :
+       {base, base.transpose(0, 2), base.narrow(1, 2, 3), base.permute({1, 2, 0}), base.narrow(2, 4, 1).squeeze(2)}) {
     const Tensor<T> y = strata::detail::unary_map(view, square);
     ASSERT_EQ(y.shape(), view.shape());
     EXPECT_TRUE(y.is_contiguous());

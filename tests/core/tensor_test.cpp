@@ -277,7 +277,8 @@ TYPED_TEST(TensorTest, FlattenIsAViewWhenTheStridesAllow) {
                     "flatten: dimension out of range (expected to be in range of [-4, 3], but got 4)");
   EXPECT_THROW_WITH(TestFixture::Tensor::zeros({0, index_t{1} << 40, index_t{1} << 40}).flatten(1), strata::Error,
                     "flatten: size product overflows int64");
-  EXPECT_THROW_WITH(typename TestFixture::Tensor().flatten(), strata::Error, "Tensor::flatten: the tensor is undefined");
+  EXPECT_THROW_WITH(typename TestFixture::Tensor().flatten(), strata::Error,
+                    "Tensor::flatten: the tensor is undefined");
 }
 
 TYPED_TEST(TensorTest, ChunkGivesTorchsSizesAsViews) {

@@ -149,8 +149,8 @@ void binary_inplace(Tensor<T>& a, const Tensor<T>& b) {
   require_operand(a, Op::inplace_name, "a");
   require_operand(b, Op::inplace_name, "b");
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), Op::inplace_name);
-  check(shape == a.shape(), Op::inplace_name, ": output with shape ", a.shape(),
-        " doesn't match the broadcast shape ", shape);
+  check(shape == a.shape(), Op::inplace_name, ": output with shape ", a.shape(), " doesn't match the broadcast shape ",
+        shape);
   if (a.numel() == 0) return;
   std::vector<index_t> b_strides = broadcast_strides(b.shape(), b.strides(), shape);
   // torch computes as if b were an independent copy: read it whole first

@@ -36,12 +36,10 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, index_t dim = 0) {
   detail::check(!tensors.empty(), "cat: torch.cat(): expected a non-empty list of Tensors");
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     detail::check(tensors[i].defined(), "cat: tensor number ", i, " in the list is undefined");
-    detail::check(tensors[i].dim() != 0, "cat: zero-dimensional tensor (at position ", i,
-                  ") cannot be concatenated");
+    detail::check(tensors[i].dim() != 0, "cat: zero-dimensional tensor (at position ", i, ") cannot be concatenated");
   }
-  const auto first = std::find_if(tensors.begin(), tensors.end(), [](const Tensor<T>& t) {
-    return !detail::cat_skips(t);
-  });
+  const auto first =
+      std::find_if(tensors.begin(), tensors.end(), [](const Tensor<T>& t) { return !detail::cat_skips(t); });
   if (first == tensors.end()) return Tensor<T>::empty({0});  // only legacy empties: torch checks nothing else
   const Shape& ref = first->shape();
   const std::size_t d = detail::wrap_dim(dim, ref.size(), "cat");

@@ -218,9 +218,8 @@ void for_each_dense_run(const StridedLoop<N>& loop, const std::array<T*, N>& bas
 template <bool kScalarInputs, typename T, std::size_t N, typename Kernel>
 void parallel_dense_runs(const StridedLoop<N>& loop, const std::array<T*, N>& base, const Kernel& kernel,
                          index_t grain = kElementwiseGrain) {
-  parallel_for(loop.numel(), grain, [&](index_t begin, index_t end) {
-    for_each_dense_run<kScalarInputs>(loop, base, begin, end, kernel);
-  });
+  parallel_for(loop.numel(), grain,
+               [&](index_t begin, index_t end) { for_each_dense_run<kScalarInputs>(loop, base, begin, end, kernel); });
 }
 
 /// out = kernel(in) element by element: kernel(const T* in, T* out, index_t n)
