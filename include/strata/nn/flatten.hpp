@@ -7,9 +7,22 @@
 
 #include "strata/core/tensor.hpp"
 #include "strata/nn/functional/flatten.hpp"
-#include "strata/nn/module.hpp"
+#include "strata/nn/stateless_module.hpp"
 
 namespace strata {
+namespace detail {
+
+/// Flatten's functional form with its options.
+struct FlattenFn {
+  index_t start_dim = 1;
+  index_t end_dim = -1;
+  template <typename T>
+  Tensor<T> operator()(const Tensor<T>& input) const {
+    return nn::functional::flatten(input, start_dim, end_dim);
+  }
+};
+
+}  // namespace detail
 namespace nn {
 
 /// Merges dimensions start_dim..end_dim into one, torch.nn.Flatten: the
@@ -20,23 +33,20 @@ namespace nn {
 /// Throws strata::Error in forward on an undefined input, a dim out of range
 /// for the input's rank, or start_dim after end_dim.
 template <typename T = float>
-class Flatten : public Module<T> {
+class Flatten : public detail::StatelessModule<detail::FlattenFn, T> {
  public:
-  explicit Flatten(index_t start_dim = 1, index_t end_dim = -1) : start_dim_(start_dim), end_dim_(end_dim) {}
-  Tensor<T> forward(const Tensor<T>& input) const { return functional::flatten(input, start_dim_, end_dim_); }
-  Tensor<T> operator()(const Tensor<T>& input) const { return forward(input); }
+  explicit Flatten(index_t start_dim = 1, index_t end_dim = -1)
+      : detail::StatelessModule<detail::FlattenFn, T>(detail::FlattenFn{start_dim, end_dim}) {}
 
-  index_t start_dim() const { return start_dim_; }
-  index_t end_dim() const { return end_dim_; }
+  index_t start_dim() const { return this->fn().start_dim; }
+  index_t end_dim() const { return this->fn().end_dim; }
 
   std::string name() const override { return "Flatten"; }
-  void pretty_print(std::ostream& out) const override {
-    out << "strata::nn::Flatten(start_dim=" << start_dim_ << ", end_dim=" << end_dim_ << ")";
-  }
 
- private:
-  index_t start_dim_;
-  index_t end_dim_;
+ protected:
+  void print_options(std::ostream& out) const override {
+    out << "start_dim=" << start_dim() << ", end_dim=" << end_dim();
+  }
 };
 
 }  // namespace nn
