@@ -219,6 +219,22 @@ TEST(PtLegacy, BuiltFromParts) {
 
 // ---- hostile and malformed files -----------------------------------------
 
+TEST(PtHostile, ValuesReusedAsKeysAreHashedOnce) {
+  // A 1 MB string set as a dict key 100000 times through the memo: hashing it
+  // each time would read 100 GB; the pickle is 1.4 MB.
+  std::string pickle = "\x80\x02}X" + strata_test::pt_le(1 << 20, 4) + std::string(1 << 20, 'k') + "q" +
+                       strata_test::pt_le(0, 1) + "N" + "s";
+  for (int i = 0; i < 100000; ++i) pickle += "h" + strata_test::pt_le(0, 1) + "Ns";
+  pickle += ".";
+  strata_test::PtZipWriter zip;
+  zip.add("a/data.pkl", pickle);
+  zip.add("a/version", "3\n");
+  const std::string file = zip.bytes();
+  EXPECT_TRUE(strata::detail::load_pt_bytes<float>(reinterpret_cast<const unsigned char*>(file.data()), file.size(),
+                                                   "keys.pt")
+                  .empty());
+}
+
 TEST(PtHostile, EveryFileOfTheCorpusIsRefusedWithItsMessage) {
   const std::string hostile = kPtDir + "hostile/";
   std::ifstream index(hostile + "INDEX.txt");

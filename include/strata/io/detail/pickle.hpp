@@ -145,6 +145,17 @@ class PickleArena {
   /// A number for the key's equality class: equal keys get equal numbers.
   template <typename Fail>
   std::uint32_t key_id(PyId id, int depth, const Fail& fail) {
+    // Values never change once built (only lists and dicts do, and they are
+    // unhashable): each value is hashed once, however often it is a key.
+    const auto cached = key_ids_.find(id);
+    if (cached != key_ids_.end()) return cached->second;
+    const std::uint32_t k = compute_key_id(id, depth, fail);
+    charge(32);
+    key_ids_.emplace(id, k);
+    return k;
+  }
+  template <typename Fail>
+  std::uint32_t compute_key_id(PyId id, int depth, const Fail& fail) {
     const PyValue& v = values_[id];
     std::string text;
     switch (v.kind) {
@@ -178,19 +189,14 @@ class PickleArena {
       case PyKind::kTensor:
         text = concat("o", id);  // hashed by identity, as in Python
         break;
-      case PyKind::kTuple: {
-        const auto cached = tuple_keys_.find(id);
-        if (cached != tuple_keys_.end()) return cached->second;
+      case PyKind::kTuple:
         if (depth >= kPickleMaxDepth) fail(concat("a dict key nests tuples deeper than ", kPickleMaxDepth, " levels"));
-        text = "t";
+        text = "t";  // the ids of its items: equal tuples have equal items
         for (PyId item : v.items) {
           const std::uint32_t k = key_id(item, depth + 1, fail);
           text.append(reinterpret_cast<const char*>(&k), sizeof k);
         }
-        const std::uint32_t k = intern(std::move(text));
-        tuple_keys_.emplace(id, k);
-        return k;
-      }
+        break;
       case PyKind::kList:
       case PyKind::kDict:
       case PyKind::kSet:
@@ -212,7 +218,7 @@ class PickleArena {
   std::vector<PyValue> values_;
   std::uint64_t used_ = 0;
   std::unordered_map<PyId, std::unordered_map<std::uint32_t, std::size_t>> dict_index_;
-  std::unordered_map<PyId, std::uint32_t> tuple_keys_;
+  std::unordered_map<PyId, std::uint32_t> key_ids_;
   std::unordered_map<std::string, std::uint32_t> interned_;
 };
 

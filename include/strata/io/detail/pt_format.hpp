@@ -15,6 +15,7 @@
 /// tensor is checked against its storage, and the total size of the result
 /// against STRATA_MAX_ALLOC_BYTES, before anything is allocated.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -39,6 +40,10 @@ namespace detail {
 /// twice) would otherwise name exponentially many tensors.
 constexpr std::uint64_t kPtMaxVisits = std::uint64_t{1} << 22;
 constexpr std::uint32_t kPtMaxPaths = 64;
+/// The most bytes all tensor keys together may take (256 MB, or
+/// STRATA_MAX_ALLOC_BYTES when lower).
+constexpr std::uint64_t kPtMaxKeyBytes =
+    std::min<std::uint64_t>(std::uint64_t{1} << 28, static_cast<std::uint64_t>(STRATA_MAX_ALLOC_BYTES));
 
 /// The object a torch.save file holds, and the byte order of its storages.
 struct PtObject {
@@ -95,8 +100,12 @@ class PtWalker {
     const PyValue& v = arena_[id];
     if (v.kind == PyKind::kTensor) {
       if (bad_key != nullptr)
-        file_error(who_, path_, "a tensor at \"", key, "\" is keyed by ", bad_key, ", which has no name");
+        file_error(who_, path_, "a tensor at \"", key.substr(0, 200), "\" is keyed by ", bad_key,
+                   ", which has no name");
       count_visit();
+      key_bytes_ += key.size();
+      if (key_bytes_ > kPtMaxKeyBytes)
+        file_error(who_, path_, "the tensors' keys take more than ", kPtMaxKeyBytes, " bytes in all");
       found_.emplace_back(key, static_cast<std::size_t>(v.i));
       return;
     }
@@ -127,6 +136,8 @@ class PtWalker {
       } else {
         const PyValue& name = arena_[v.items[k]];
         if (name.kind == PyKind::kStr) {
+          if (name.s.size() > kPtMaxKeyBytes - key.size())
+            file_error(who_, path_, "a tensor key grows past ", kPtMaxKeyBytes, " bytes");
           key += name.s;
         } else if (name.kind == PyKind::kInt) {
           key += std::to_string(name.i);
@@ -152,7 +163,7 @@ class PtWalker {
   const char* who_;
   const std::string& path_;
   std::vector<State> state_;
-  std::uint64_t visits_ = 0;
+  std::uint64_t visits_ = 0, key_bytes_ = 0;
   std::vector<std::pair<std::string, std::size_t>> found_;
 };
 
