@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
 #include <strata/io/pt.hpp>
 #include <strata/io/safetensors.hpp>
-#include <unistd.h>
 
 #include "bench_case.hpp"
 
@@ -36,12 +36,16 @@ std::string io_int(std::uint64_t v) { return "J" + io_le(v, 4); }
 /// The object pickle torch.save writes for the state_dict (legacy: with the
 /// sixth, view, item of each persistent id).
 std::string io_pickle(bool legacy) {
-  std::string p = "\x80\x02" "ccollections\nOrderedDict\n)R(";
+  std::string p =
+      "\x80\x02"
+      "ccollections\nOrderedDict\n)R(";
   for (int i = 0; i < kIoTensors; ++i) {
-    p += io_str("layers." + std::to_string(i) + ".weight") + "ctorch._utils\n_rebuild_tensor_v2\n((" + io_str("storage") +
-         "ctorch\nFloatStorage\n" + io_str(std::to_string(i)) + io_str("cpu") + io_int(kIoRows * kIoCols) +
-         (legacy ? "N" : "") + "tQ" + io_int(0) + "(" + io_int(kIoRows) + io_int(kIoCols) + "t(" + io_int(kIoCols) +
-         io_int(1) + "t\x89" "ccollections\nOrderedDict\n)RtR";
+    p += io_str("layers." + std::to_string(i) + ".weight") + "ctorch._utils\n_rebuild_tensor_v2\n((" +
+         io_str("storage") + "ctorch\nFloatStorage\n" + io_str(std::to_string(i)) + io_str("cpu") +
+         io_int(kIoRows * kIoCols) + (legacy ? "N" : "") + "tQ" + io_int(0) + "(" + io_int(kIoRows) + io_int(kIoCols) +
+         "t(" + io_int(kIoCols) + io_int(1) +
+         "t\x89"
+         "ccollections\nOrderedDict\n)RtR";
   }
   return p + "u.";
 }
@@ -94,7 +98,8 @@ const IoFiles& io_files() {
     for (int i = 0; i < kIoTensors; ++i) {
       const auto t = strata::Tensor<float>::randn({kIoRows, kIoCols}, gen);
       sd.emplace("layers." + std::to_string(i) + ".weight", t);
-      const std::string bytes(reinterpret_cast<const char*>(t.data()), sizeof(float) * static_cast<std::size_t>(t.numel()));
+      const std::string bytes(reinterpret_cast<const char*>(t.data()),
+                              sizeof(float) * static_cast<std::size_t>(t.numel()));
       records.emplace_back("model/data/" + std::to_string(i), bytes);
       storages.push_back(io_le(static_cast<std::uint64_t>(t.numel()), 8) + bytes);
     }

@@ -76,7 +76,8 @@ inline std::string file_of(const std::uint8_t* data, std::size_t size) {
   }
   strata_test::PtZipWriter zip((flags & 4) != 0);
   zip.add("archive/data.pkl", take_record(data, size, pos));
-  for (int key = 0; pos < size && key < 64; ++key) zip.add("archive/data/" + std::to_string(key), take_record(data, size, pos));
+  for (int key = 0; pos < size && key < 64; ++key)
+    zip.add("archive/data/" + std::to_string(key), take_record(data, size, pos));
   if (flags & 1) zip.add("archive/byteorder", "big");
   if (flags & 2) zip.add("archive/byteorder", "little");
   zip.add("archive/version", "3\n");

@@ -53,16 +53,16 @@ TEST(PtFuzzReplay, EveryCorpusInputPasses) {
 
 TEST(PtFuzzReplay, EveryRegressionInputPasses) {
   const PtReplayTally tally = pt_replay(kPtFuzzDir / "pt_regressions");
-  std::cout << "[ pt fuzz  ] regressions: " << tally.files << " inputs, " << tally.loaded << " loaded, " << tally.refused
-            << " rightly refused\n";
+  std::cout << "[ pt fuzz  ] regressions: " << tally.files << " inputs, " << tally.loaded << " loaded, "
+            << tally.refused << " rightly refused\n";
   EXPECT_GE(tally.files, 1);
 }
 
 TEST(PtFuzzReplay, FixturesAndHostileFilesPass) {
   const PtReplayTally valid = pt_replay(fs::path(STRATA_TEST_DATA_DIR) / "pt");
   const PtReplayTally hostile = pt_replay(fs::path(STRATA_TEST_DATA_DIR) / "pt" / "hostile");
-  std::cout << "[ pt fuzz  ] fixtures: " << valid.files << " files (" << valid.loaded << " loaded), hostile: "
-            << hostile.files << " files (" << hostile.refused << " refused)\n";
+  std::cout << "[ pt fuzz  ] fixtures: " << valid.files << " files (" << valid.loaded
+            << " loaded), hostile: " << hostile.files << " files (" << hostile.refused << " refused)\n";
   EXPECT_GE(hostile.refused, 100);
 }
 

@@ -86,7 +86,7 @@ TYPED_TEST(PtTest, StridesOffsetsAndSharedStorages) {
   EXPECT_EQ(sd.at("transposed").shape(), (Shape{4, 3}));
   EXPECT_EQ(sd.at("channels_last").shape(), (Shape{2, 3, 4, 5}));
   EXPECT_TRUE(strata_test::same_bits(sd.at("embedding.weight"), sd.at("head.weight")));  // tied weights
-  EXPECT_FALSE(sd.at("embedding.weight").shares_storage_with(sd.at("head.weight")));   // each a tensor of its own
+  EXPECT_FALSE(sd.at("embedding.weight").shares_storage_with(sd.at("head.weight")));     // each a tensor of its own
   EXPECT_TRUE(strata_test::same_bits(sd.at("slice_a"), sd.at("whole").narrow(0, 2, 3)));
   EXPECT_TRUE(strata_test::same_bits(sd.at("expanded"), Tensor<T>::full({3, 4}, T(1.5))));
   EXPECT_EQ(sd.at("scalar").shape(), Shape{});
@@ -112,7 +112,7 @@ TYPED_TEST(PtTest, CheckpointsNestStateDictsBesidePlainValues) {
 TYPED_TEST(PtTest, SingleTensorsGpuLocationsAndTorch2Records) {
   using T = TypeParam;
   pt_expect_matches_twin<T>("tensor.pt", "tensor.twin.safetensors");
-  EXPECT_EQ(load_pt<T>(kPtDir + "tensor.pt").count(""), 1u);  // torch.save(tensor): the empty key
+  EXPECT_EQ(load_pt<T>(kPtDir + "tensor.pt").count(""), 1u);      // torch.save(tensor): the empty key
   pt_expect_matches_twin<T>("cuda.pt", "cuda.twin.safetensors");  // location "cuda:0" loads to the CPU
   pt_expect_matches_twin<T>("cuda_legacy_global.pt", "cuda_legacy_global.twin.safetensors");
   pt_expect_matches_twin<T>("big_endian.pt", "big_endian.twin.safetensors");
@@ -189,7 +189,8 @@ TEST(PtZip64, ArchiveBeyondFourGigabytes) {
   strata_test::PtZipWriter zip;
   zip.add("big/data.pkl", strata_test::pt_one_tensor_pickle(3));
   zip.add("big/version", "3\n");
-  zip.add("big/data/0", strata_test::pt_le(0x40400000, 4) + strata_test::pt_le(0, 4) + strata_test::pt_le(0x3f000000, 4),
+  zip.add("big/data/0",
+          strata_test::pt_le(0x40400000, 4) + strata_test::pt_le(0, 4) + strata_test::pt_le(0x3f000000, 4),
           std::uint64_t{5} << 30);
   const std::string path = dir.file("big.pt");
   {
@@ -212,7 +213,8 @@ TEST(PtLegacy, BuiltFromParts) {
   const std::string needle = std::string("K") + '\x02' + "tQ";  // numel, TUPLE, BINPERSID: add the view slot
   object.replace(object.find(needle), needle.size(), std::string("K") + '\x02' + "NtQ");
   const std::string keys = std::string("\x80\x02]X\x01\x00\x00\x00", 8) + "0a.";
-  const std::string storage = strata_test::pt_le(2, 8) + strata_test::pt_le(0x3f800000, 4) + strata_test::pt_le(0x40000000, 4);
+  const std::string storage =
+      strata_test::pt_le(2, 8) + strata_test::pt_le(0x3f800000, 4) + strata_test::pt_le(0x40000000, 4);
   const auto sd = load_pt<float>(dir.write("legacy.pt", strata_test::pt_legacy_preamble() + object + keys + storage));
   EXPECT_TRUE(strata_test::same_bits(sd.at("w"), Tensor<float>({2}, {1.f, 2.f})));
 }
@@ -230,9 +232,9 @@ TEST(PtHostile, ValuesReusedAsKeysAreHashedOnce) {
   zip.add("a/data.pkl", pickle);
   zip.add("a/version", "3\n");
   const std::string file = zip.bytes();
-  EXPECT_TRUE(strata::detail::load_pt_bytes<float>(reinterpret_cast<const unsigned char*>(file.data()), file.size(),
-                                                   "keys.pt")
-                  .empty());
+  EXPECT_TRUE(
+      strata::detail::load_pt_bytes<float>(reinterpret_cast<const unsigned char*>(file.data()), file.size(), "keys.pt")
+          .empty());
 }
 
 TEST(PtHostile, EveryFileOfTheCorpusIsRefusedWithItsMessage) {
@@ -268,8 +270,7 @@ TEST(PtHostile, EveryFileOfTheCorpusIsRefusedWithItsMessage) {
       EXPECT_EQ(listed.count(name), 1u) << name << " is not in INDEX.txt";
     }
   }
-  std::cout << "[ load_pt  ] " << both + float_only << " hostile files refused (" << float_only
-            << " by float only)\n";
+  std::cout << "[ load_pt  ] " << both + float_only << " hostile files refused (" << float_only << " by float only)\n";
   EXPECT_GE(both, 100);
 }
 

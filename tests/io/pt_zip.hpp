@@ -40,9 +40,9 @@ class PtZipWriter {
   void add(const std::string& name, const std::string& data, std::uint64_t gap = 0) {
     offset_ += gap;
     Entry e{name, pt_crc32(data), data.size(), offset_};
-    std::string local = pt_le(0x04034b50, 4) + pt_le(zip64_ ? 45 : 20, 2) + pt_le(0, 2) + pt_le(0, 2) +
-                        pt_le(0, 2) + pt_le(0x21, 2) + pt_le(e.crc, 4) + pt_le(data.size(), 4) +
-                        pt_le(data.size(), 4) + pt_le(name.size(), 2) + pt_le(0, 2) + name;
+    std::string local = pt_le(0x04034b50, 4) + pt_le(zip64_ ? 45 : 20, 2) + pt_le(0, 2) + pt_le(0, 2) + pt_le(0, 2) +
+                        pt_le(0x21, 2) + pt_le(e.crc, 4) + pt_le(data.size(), 4) + pt_le(data.size(), 4) +
+                        pt_le(name.size(), 2) + pt_le(0, 2) + name;
     pieces_.emplace_back(offset_, local + data);
     offset_ += local.size() + data.size();
     entries_.push_back(std::move(e));
@@ -53,11 +53,10 @@ class PtZipWriter {
     std::string dir;
     for (const Entry& e : entries_) {
       const bool big = zip64_ || e.size >= 0xffffffffu || e.offset >= 0xffffffffu;
-      const std::string extra = big ? pt_le(1, 2) + pt_le(24, 2) + pt_le(e.size, 8) + pt_le(e.size, 8) +
-                                          pt_le(e.offset, 8)
-                                    : std::string();
-      dir += pt_le(0x02014b50, 4) + pt_le(45, 2) + pt_le(big ? 45 : 20, 2) + pt_le(0, 2) + pt_le(0, 2) +
-             pt_le(0, 2) + pt_le(0x21, 2) + pt_le(e.crc, 4) + pt_le(big ? 0xffffffffu : e.size, 4) +
+      const std::string extra =
+          big ? pt_le(1, 2) + pt_le(24, 2) + pt_le(e.size, 8) + pt_le(e.size, 8) + pt_le(e.offset, 8) : std::string();
+      dir += pt_le(0x02014b50, 4) + pt_le(45, 2) + pt_le(big ? 45 : 20, 2) + pt_le(0, 2) + pt_le(0, 2) + pt_le(0, 2) +
+             pt_le(0x21, 2) + pt_le(e.crc, 4) + pt_le(big ? 0xffffffffu : e.size, 4) +
              pt_le(big ? 0xffffffffu : e.size, 4) + pt_le(e.name.size(), 2) + pt_le(extra.size(), 2) + pt_le(0, 2) +
              pt_le(0, 2) + pt_le(0, 2) + pt_le(0, 4) + pt_le(big ? 0xffffffffu : e.offset, 4) + e.name + extra;
     }
@@ -70,9 +69,8 @@ class PtZipWriter {
               pt_le(n, 8) + pt_le(n, 8) + pt_le(dir.size(), 8) + pt_le(dir_offset, 8);
       tail += pt_le(0x07064b50, 4) + pt_le(0, 4) + pt_le(end64, 8) + pt_le(1, 4);
     }
-    tail += pt_le(0x06054b50, 4) + pt_le(0, 2) + pt_le(0, 2) + pt_le(big ? 0xffff : n, 2) +
-            pt_le(big ? 0xffff : n, 2) + pt_le(big ? 0xffffffffu : dir.size(), 4) +
-            pt_le(big ? 0xffffffffu : dir_offset, 4) + pt_le(0, 2);
+    tail += pt_le(0x06054b50, 4) + pt_le(0, 2) + pt_le(0, 2) + pt_le(big ? 0xffff : n, 2) + pt_le(big ? 0xffff : n, 2) +
+            pt_le(big ? 0xffffffffu : dir.size(), 4) + pt_le(big ? 0xffffffffu : dir_offset, 4) + pt_le(0, 2);
     pieces_.emplace_back(dir_offset, tail);
     return pieces_;
   }

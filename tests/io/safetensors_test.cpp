@@ -147,13 +147,12 @@ TYPED_TEST(SafetensorsTest, HalfAndBFloat16BitPatterns) {
 // every integer dtype, converted when T holds the value exactly; BOOL as 0 and 1.
 TYPED_TEST(SafetensorsTest, IntegerAndBoolDtypes) {
   using T = TypeParam;
-  const std::string header =
-      R"({"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
-      R"("i32":{"dtype":"I32","shape":[3],"data_offsets":[8,20]},)"
-      R"("i16":{"dtype":"I16","shape":[2],"data_offsets":[20,24]},)"
-      R"("i8":{"dtype":"I8","shape":[2],"data_offsets":[24,26]},)"
-      R"("u8":{"dtype":"U8","shape":[2],"data_offsets":[26,28]},)"
-      R"("mask":{"dtype":"BOOL","shape":[2,2],"data_offsets":[28,32]}})";
+  const std::string header = R"({"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
+                             R"("i32":{"dtype":"I32","shape":[3],"data_offsets":[8,20]},)"
+                             R"("i16":{"dtype":"I16","shape":[2],"data_offsets":[20,24]},)"
+                             R"("i8":{"dtype":"I8","shape":[2],"data_offsets":[24,26]},)"
+                             R"("u8":{"dtype":"U8","shape":[2],"data_offsets":[26,28]},)"
+                             R"("mask":{"dtype":"BOOL","shape":[2,2],"data_offsets":[28,32]}})";
   const std::string data = le_bytes(123456, 8) + le_bytes(static_cast<std::uint32_t>(-7), 4) + le_bytes(1 << 24, 4) +
                            le_bytes(static_cast<std::uint32_t>(-(1 << 24)), 4) + le_bytes(0x8000, 2) +
                            le_bytes(32767, 2) + std::string("\x80\x7f\xff\x00", 4) + std::string("\x01\x00\x00\x01", 4);
@@ -177,9 +176,9 @@ TEST(SafetensorsIntegers, ValuesTheTypeCannotHoldAreErrorsNamingTheTensor) {
                     "load_safetensors: " + path +
                         ": tensor \"n\" (I32): element 1 is 16777217, which float cannot represent exactly");
   EXPECT_EQ(load_safetensors<double>(path).at("n")(1), 16777217.0);
-  const std::string i64 = dir.write(
-      "i64.safetensors", container(R"({"step":{"dtype":"I64","shape":[],"data_offsets":[0,8]}})",
-                                   le_bytes((std::uint64_t{1} << 53) + 1, 8)));
+  const std::string i64 =
+      dir.write("i64.safetensors", container(R"({"step":{"dtype":"I64","shape":[],"data_offsets":[0,8]}})",
+                                             le_bytes((std::uint64_t{1} << 53) + 1, 8)));
   for (const std::string& who : {std::string("float"), std::string("double")}) {
     const std::string message =
         "tensor \"step\" (I64): element 0 is 9007199254740993, which " + who + " cannot represent exactly";
@@ -190,13 +189,13 @@ TEST(SafetensorsIntegers, ValuesTheTypeCannotHoldAreErrorsNamingTheTensor) {
     }
   }
   // -2^63 is a power of two, exact in both; 2^63 - 1 rounds up to 2^63, exact in neither.
-  const std::string lowest = dir.write("lowest.safetensors",
-                                       container(R"({"m":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
-                                                 le_bytes(std::uint64_t{1} << 63, 8)));
+  const std::string lowest = dir.write(
+      "lowest.safetensors",
+      container(R"({"m":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", le_bytes(std::uint64_t{1} << 63, 8)));
   EXPECT_EQ(load_safetensors<float>(lowest).at("m")(0), -std::ldexp(1.f, 63));
-  const std::string highest = dir.write("highest.safetensors",
-                                        container(R"({"m":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
-                                                  le_bytes(~std::uint64_t{0} >> 1, 8)));
+  const std::string highest = dir.write(
+      "highest.safetensors",
+      container(R"({"m":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", le_bytes(~std::uint64_t{0} >> 1, 8)));
   EXPECT_THROW_WITH(load_safetensors<double>(highest), strata::Error, "element 0 is 9223372036854775807, which double");
   const std::string mask = dir.write("bool.safetensors", container(R"({"mask":{"dtype":"BOOL","shape":[3],)"
                                                                    R"("data_offsets":[0,3]}})",

@@ -84,9 +84,9 @@ inline const char* safetensors_dtype_name(StorageType type) {
 /// Parses a safetensors dtype string, or explains why it cannot be loaded.
 inline StorageType parse_safetensors_dtype(const std::string& dtype, const std::string& tensor, const char* who,
                                            const std::string& path) {
-  for (StorageType type : {StorageType::kFloat16, StorageType::kBFloat16, StorageType::kFloat32,
-                           StorageType::kFloat64, StorageType::kInt64, StorageType::kInt32, StorageType::kInt16,
-                           StorageType::kInt8, StorageType::kUInt8, StorageType::kBool}) {
+  for (StorageType type : {StorageType::kFloat16, StorageType::kBFloat16, StorageType::kFloat32, StorageType::kFloat64,
+                           StorageType::kInt64, StorageType::kInt32, StorageType::kInt16, StorageType::kInt8,
+                           StorageType::kUInt8, StorageType::kBool}) {
     if (dtype == safetensors_dtype_name(type)) return type;
   }
   static const std::set<std::string> known_other{"U16",     "U32",     "U64",     "F8_E5M2", "F8_E4M3",
@@ -239,9 +239,9 @@ namespace io {
 /// cannot be read or is malformed: truncated, a header length or offset
 /// beyond the file, invalid JSON, duplicate names, unknown or unsupported
 /// dtypes, an integer that T cannot hold exactly or a BOOL byte other than 0
-/// and 1 (the message names the tensor and the element), a shape whose byte size differs from its data range, overlapping,
-/// reversed or non-contiguous data ranges. Nothing is allocated for a tensor
-/// until the whole header has been validated against the file size.
+/// and 1 (the message names the tensor and the element), a shape whose byte size differs from its data range,
+/// overlapping, reversed or non-contiguous data ranges. Nothing is allocated for a tensor until the whole header has
+/// been validated against the file size.
 template <typename T = float>
 std::map<std::string, Tensor<T>> load_safetensors(const std::string& path) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,

@@ -191,8 +191,9 @@ inline PtObject read_pt_zip(const unsigned char* data, std::uint64_t size, Torch
     return std::string(reinterpret_cast<const char*>(data + r.offset), static_cast<std::size_t>(r.size));
   };
   if (records.count("constants.pkl") || records.count("code/__torch__.py") || records.count("bytecode.pkl"))
-    file_error(who, path, "a TorchScript archive (torch.jit.save), which load_pt does not read: it reads torch.save "
-                          "files (in Python: torch.save(torch.jit.load(f).state_dict(), path))");
+    file_error(who, path,
+               "a TorchScript archive (torch.jit.save), which load_pt does not read: it reads torch.save "
+               "files (in Python: torch.save(torch.jit.load(f).state_dict(), path))");
   for (const ZipRecord& record : zip.records()) {
     if (record.method != 0)
       file_error(who, path, "zip entry ", quoted_bytes(record.name), " is compressed (method ", record.method,
@@ -239,7 +240,8 @@ inline PtObject read_pt_zip(const unsigned char* data, std::uint64_t size, Torch
   }
   for (const auto& [name, record] : records) {
     if (name.compare(0, 5, "data/") == 0 && !used.count(name))
-      file_error(who, path, "record ", quoted_bytes(folder + name), " is not a storage that data.pkl names (an extra record)");
+      file_error(who, path, "record ", quoted_bytes(folder + name),
+                 " is not a storage that data.pkl names (an extra record)");
   }
   return object;
 }
@@ -278,7 +280,8 @@ inline PtObject read_pt_legacy(const unsigned char* data, std::uint64_t size, To
   }
   for (PyId id : key_ids) {
     const PyValue& key = pickle.arena()[id];
-    if (key.kind != PyKind::kStr) file_error(who, path, "the legacy storage-key list holds ", pickle.arena().describe(id));
+    if (key.kind != PyKind::kStr)
+      file_error(who, path, "the legacy storage-key list holds ", pickle.arena().describe(id));
     const auto found = roots.find(key.s);
     if (found == roots.end())
       file_error(who, path, "storage key ", quoted_bytes(key.s), " is not a storage the object pickle names");
@@ -364,8 +367,9 @@ std::map<std::string, Tensor<T>> load_pt_bytes(const unsigned char* data, std::u
   } else if (size >= 2 && data[0] == 0x80) {
     object = read_pt_legacy(data, size, pickle, who, path);
   } else if (size >= 262 && std::memcmp(data + 257, "ustar", 5) == 0) {
-    file_error(who, path, "a tar archive (the torch.save format of PyTorch 0.1), which load_pt does not read: load "
-                          "it with torch.load and save it again");
+    file_error(who, path,
+               "a tar archive (the torch.save format of PyTorch 0.1), which load_pt does not read: load "
+               "it with torch.load and save it again");
   } else if (size >= 4 && std::memcmp(data, "PK\x05\x06", 4) == 0) {
     file_error(who, path, "an empty zip archive (not a torch.save file)");
   } else {

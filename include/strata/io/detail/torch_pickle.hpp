@@ -31,11 +31,11 @@ namespace detail {
 /// another (root) storage.
 struct PtStorage {
   StorageType type = StorageType::kFloat32;
-  std::string type_name;   // "torch.FloatStorage"
-  std::string key;         // the record is data/<key> (zip) or the key in the storage list (legacy)
-  index_t numel = 0;       // elements of this storage (of the view, for a view)
-  std::int64_t root = -1;  // a view: index of its root storage
-  index_t root_offset = 0;  // a view: its first element in the root
+  std::string type_name;                // "torch.FloatStorage"
+  std::string key;                      // the record is data/<key> (zip) or the key in the storage list (legacy)
+  index_t numel = 0;                    // elements of this storage (of the view, for a view)
+  std::int64_t root = -1;               // a view: index of its root storage
+  index_t root_offset = 0;              // a view: its first element in the root
   const unsigned char* data = nullptr;  // set when the file's records are matched to the storages
 };
 
@@ -50,8 +50,21 @@ struct PtTensor {
 
 /// The globals torch's weights-only unpickler allows, by what they do.
 enum class TorchName : int {
-  kOrderedDict, kParameter, kGetLayout, kSize, kTensor, kDtype, kTensorClass, kSparseTensorClass, kStorageClass,
-  kRebuildTensor, kRebuildTensorV2, kRebuildParameter, kRebuildSparse, kRebuildSparseCsr, kRebuildMeta
+  kOrderedDict,
+  kParameter,
+  kGetLayout,
+  kSize,
+  kTensor,
+  kDtype,
+  kTensorClass,
+  kSparseTensorClass,
+  kStorageClass,
+  kRebuildTensor,
+  kRebuildTensorV2,
+  kRebuildParameter,
+  kRebuildSparse,
+  kRebuildSparseCsr,
+  kRebuildMeta
 };
 
 /// The code of an allowed global ("torch._utils._rebuild_tensor_v2"), or -1:
@@ -72,8 +85,8 @@ inline int torch_global_code(const std::string& name) {
         {"torch._utils._rebuild_sparse_csr_tensor", TorchName::kRebuildSparseCsr},
         {"torch.storage.TypedStorage", TorchName::kStorageClass},
         {"torch.storage.UntypedStorage", TorchName::kStorageClass}};
-    for (const char* dtype : {"complex32", "complex64", "complex128", "float16", "float32", "float64", "int8",
-                              "int16", "int32", "int64"})
+    for (const char* dtype :
+         {"complex32", "complex64", "complex128", "float16", "float32", "float64", "int8", "int16", "int32", "int64"})
       m.emplace(std::string("torch.") + dtype, TorchName::kDtype);
     for (const char* prefix : {"torch.", "torch.cuda."}) {
       for (const char* type : {"Double", "Float", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool",
@@ -110,7 +123,7 @@ class TorchUnpickler : public Unpickler {
     const std::string full = module + "." + name;
     const int code = torch_global_code(full);
     if (code < 0) {
-      const char* why = full == "torch._utils._rebuild_qtensor" ? " (quantized tensors are not supported)"
+      const char* why = full == "torch._utils._rebuild_qtensor"        ? " (quantized tensors are not supported)"
                         : full.rfind("torch._utils._rebuild_", 0) == 0 ? " (this kind of tensor is not supported)"
                         : full.rfind("torch.jit", 0) == 0 || full.rfind("torch._C", 0) == 0
                             ? " (TorchScript objects are not supported)"
@@ -304,8 +317,8 @@ class TorchUnpickler : public Unpickler {
     return a.items;
   }
   void expect_kind(PyId id, PyKind kind, const char* what) {
-    if (value(id).kind != kind) fail("expected ", what, " to be a ", kind == PyKind::kBool ? "bool" : "dict", ", got ",
-                                     describe(id));
+    if (value(id).kind != kind)
+      fail("expected ", what, " to be a ", kind == PyKind::kBool ? "bool" : "dict", ", got ", describe(id));
   }
   std::int64_t int_of(PyId id, const char* what) {
     if (value(id).kind != PyKind::kInt) fail("expected ", what, " to be an int, got ", describe(id));
@@ -327,7 +340,8 @@ class TorchUnpickler : public Unpickler {
   void fill_ordered_dict(PyId dict, PyId source) {
     const std::vector<PyId> items = value(source).items;
     if (value(source).kind == PyKind::kDict) {
-      for (std::size_t k = 0; k < items.size(); k += 2) arena().dict_set(dict, items[k], items[k + 1], [this](const std::string& reason) { fail(reason); });
+      for (std::size_t k = 0; k < items.size(); k += 2)
+        arena().dict_set(dict, items[k], items[k + 1], [this](const std::string& reason) { fail(reason); });
       return;
     }
     if (value(source).kind != PyKind::kList && value(source).kind != PyKind::kTuple)
@@ -371,8 +385,8 @@ class TorchUnpickler : public Unpickler {
     t.size = int_list(size, "the size");
     t.stride = int_list(stride, "the stride");
     const PtStorage& s = storages[static_cast<std::size_t>(t.storage)];
-    const std::string shown = concat("a tensor of size ", Shape(t.size), ", stride ", Shape(t.stride),
-                                     " and storage offset ", t.offset);
+    const std::string shown =
+        concat("a tensor of size ", Shape(t.size), ", stride ", Shape(t.stride), " and storage offset ", t.offset);
     if (t.size.size() != t.stride.size()) fail(shown, ": the size and the stride differ in length");
     if (t.offset < 0) fail(shown, ": negative storage offset");
     index_t numel = 1, last = t.offset;
@@ -383,9 +397,11 @@ class TorchUnpickler : public Unpickler {
     }
     if (numel == 0) return t;  // addresses nothing: torch checks no bounds
     if (numel == std::numeric_limits<index_t>::max()) fail(shown, ": the number of elements overflows int64");
-    for (std::size_t d = 0; d < t.size.size(); ++d) last = saturating_add(last, saturating_mul(t.size[d] - 1, t.stride[d]));
+    for (std::size_t d = 0; d < t.size.size(); ++d)
+      last = saturating_add(last, saturating_mul(t.size[d] - 1, t.stride[d]));
     if (last >= s.numel)
-      fail(shown, " needs ", last == std::numeric_limits<index_t>::max() ? std::string("more than 2^63") : concat(last + 1),
+      fail(shown, " needs ",
+           last == std::numeric_limits<index_t>::max() ? std::string("more than 2^63") : concat(last + 1),
            " elements of its storage ", quoted_bytes(s.key), ", which holds ", s.numel,
            " (out of bounds for the storage)");
     return t;
@@ -419,8 +435,8 @@ class TorchUnpickler : public Unpickler {
     if (found != known.end()) {
       const PtStorage& s = storages[static_cast<std::size_t>(value(found->second).i)];
       if (s.type != type || s.numel != numel || s.root != root || s.root_offset != root_offset)
-        fail("storage ", quoted_bytes(key), " is named twice with different types, sizes or offsets (",
-             s.type_name, " of ", s.numel, " elements, then ", type_name, " of ", numel, ")");
+        fail("storage ", quoted_bytes(key), " is named twice with different types, sizes or offsets (", s.type_name,
+             " of ", s.numel, " elements, then ", type_name, " of ", numel, ")");
       return found->second;
     }
     arena().charge(sizeof(PtStorage) + key.size() + type_name.size() + 64);

@@ -96,8 +96,7 @@ class ZipReader {
     }
     if (end == size_)
       fail("no zip end-of-central-directory record at the end of the file (truncated, or not a torch.save file?)");
-    if (u16(end + 4) != 0 || u16(end + 6) != 0)
-      fail("multi-disk (split) zip archives are not supported");
+    if (u16(end + 4) != 0 || u16(end + 6) != 0) fail("multi-disk (split) zip archives are not supported");
     std::uint64_t count = u16(end + 10), dir_size = u32(end + 12), dir_offset = u32(end + 16);
     if (u16(end + 8) != count) fail("zip directory counts disagree (", u16(end + 8), " and ", count, " records)");
     std::uint64_t dir_end = end;  // the directory must end where the end records begin
@@ -140,8 +139,8 @@ class ZipReader {
     for (std::uint64_t i = 0; i < count; ++i) {
       if (!fits(at, 46, dir_end) || u32(at) != kCentralSig)
         fail("zip central directory entry ", i, " at offset ", at, " is malformed (corrupt archive)");
-      const std::uint64_t flags = u16(at + 8), method = u16(at + 10), name_len = u16(at + 28),
-                          extra_len = u16(at + 30), comment_len = u16(at + 32);
+      const std::uint64_t flags = u16(at + 8), method = u16(at + 10), name_len = u16(at + 28), extra_len = u16(at + 30),
+                          comment_len = u16(at + 32);
       std::uint64_t packed = u32(at + 20), unpacked = u32(at + 24), local = u32(at + 42);
       std::uint64_t disk = u16(at + 34);
       if (!fits(at + 46, name_len + extra_len + comment_len, dir_end))
