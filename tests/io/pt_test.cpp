@@ -219,6 +219,80 @@ TEST(PtLegacy, BuiltFromParts) {
   EXPECT_TRUE(strata_test::same_bits(sd.at("w"), Tensor<float>({2}, {1.f, 2.f})));
 }
 
+// ---- forms torch accepts that torch.save rarely or no longer writes -------
+
+std::string pt_s(const std::string& text) { return "X" + strata_test::pt_le(text.size(), 4) + text; }
+std::string pt_k(unsigned v) { return "K" + strata_test::pt_le(v, 1); }
+const std::string kPtHooks = "ccollections\nOrderedDict\n)R";
+/// The persistent id of float32 storage "0" of 4 elements; `legacy` adds the view item.
+std::string pt_pid(const std::string& view = "", bool legacy = false) {
+  return "(" + pt_s("storage") + "ctorch\nFloatStorage\n" + pt_s("0") + pt_s("cuda:1") + pt_k(4) +
+         (legacy ? (view.empty() ? "N" : view) : "") + "tQ";
+}
+/// Loads {data.pkl: `pickle`, data/0: 1, 2, 3, 4 as float32}.
+std::map<std::string, Tensor<double>> pt_load_pickle(const std::string& pickle) {
+  std::string floats;
+  for (std::uint32_t bits : {0x3f800000u, 0x40000000u, 0x40400000u, 0x40800000u}) floats += strata_test::pt_le(bits, 4);
+  strata_test::PtZipWriter zip;
+  zip.add("a/data.pkl", "\x80\x02" + pickle + ".");
+  zip.add("a/data/0", floats);
+  zip.add("a/version", "1\n");
+  const std::string file = zip.bytes();
+  return strata::detail::load_pt_bytes<double>(reinterpret_cast<const unsigned char*>(file.data()), file.size(),
+                                               "forms.pt");
+}
+
+TEST(PtPickle, FormsTorchAcceptsBesideTodaysTorchSave) {
+  const std::string v1 = "ctorch._utils\n_rebuild_tensor\n(" + pt_pid() + pt_k(1) + "(" + pt_k(2) + "t(" + pt_k(1) +
+                         "ttR";  // the rebuild function before _v2: elements 1 and 2
+  const std::string set = "ctorch\nTensor\n)R(" + pt_pid() + pt_k(2) + "(" + pt_k(2) + "t(" + pt_k(1) +
+                          "ttb";  // torch.Tensor(), then Tensor.set_(storage, 2, (2,), (1,)) through BUILD
+  const std::string param = "ctorch.nn.parameter\nParameter\n(" + v1 + "t\x81";  // NEWOBJ Parameter(tensor)
+  const std::string param_state = "ctorch._utils\n_rebuild_parameter\n(" + v1 + "\x88" + kPtHooks + "tR(\x88N" +
+                                  kPtHooks + "tb";  // Parameter.__setstate__((requires_grad, _, hooks))
+  const std::string pairs = "ccollections\nOrderedDict\n(](" + pt_s("x") + v1 + "tatR";  // OrderedDict([("x", t)])
+  const auto sd = pt_load_pickle(
+      "}(" + pt_s("v1") + v1 + pt_s("set") + set + pt_s("param") + param + pt_s("param_state") + param_state +
+      pt_s("pairs") + pairs + pt_s("empty") + "ctorch\nTensor\n)R" +
+      // Python 2's str (SHORT_BINSTRING) as a key, plain values of every kind beside the tensors.
+      "U\x03old" + v1 + pt_s("plain") + "(G" + std::string("\x3f\xb9\x99\x99\x99\x99\x99\x9a", 8) + "\x8a\x09" +
+      std::string(8, '\xff') + "\x7f\x8f" + "ctorch\nSize\n((" + pt_k(2) + pt_k(3) + "ttR" + "ctorch\nfloat16\n" +
+      "ctorch.serialization\n_get_layout\n(" + pt_s("torch.strided") + "tRt" + "u");
+  std::set<std::string> keys;
+  for (const auto& [key, tensor] : sd) keys.insert(key);
+  EXPECT_EQ(keys, (std::set<std::string>{"v1", "set", "param", "param_state", "pairs.x", "empty", "old"}));
+  for (const char* key : {"v1", "param", "param_state", "pairs.x", "old"})
+    EXPECT_TRUE(strata_test::same_bits(sd.at(key), Tensor<double>({2}, {2, 3}))) << key;
+  EXPECT_TRUE(strata_test::same_bits(sd.at("set"), Tensor<double>({2}, {3, 4})));
+  EXPECT_EQ(sd.at("empty").shape(), Shape{0});  // torch.Tensor(): an empty float32 tensor
+}
+
+TEST(PtPickle, DictKeysFollowPythonsEquality) {
+  // {1: a, True: b, 1.0: c} is one entry in Python: key 1, value c.
+  const std::string t1 =
+      "ctorch._utils\n_rebuild_tensor\n(" + pt_pid() + pt_k(0) + "(" + pt_k(1) + "t(" + pt_k(1) + "ttR";
+  const std::string t4 =
+      "ctorch._utils\n_rebuild_tensor\n(" + pt_pid() + pt_k(3) + "(" + pt_k(1) + "t(" + pt_k(1) + "ttR";
+  const auto sd =
+      pt_load_pickle("}(" + pt_k(1) + t1 + "\x88" + t1 + "G" + std::string("\x3f\xf0\0\0\0\0\0\0", 8) + t4 + "u");
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_EQ(sd.at("1")(0), 4.0);
+}
+
+TEST(PtLegacy, StorageViewsOfOlderTorch) {
+  // torch < 0.4 saved views of a storage: ('storage', type, root key, location, root numel, (view key, offset, size)).
+  strata_test::TempDir dir;
+  const std::string view = "(" + pt_s("v") + pt_k(1) + pt_k(2) + "t";
+  const std::string object = "\x80\x02}" + pt_s("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" + pt_pid(view, true) +
+                             pt_k(0) + "(" + pt_k(2) + "t(" + pt_k(1) + "t\x89" + kPtHooks + "tRs.";
+  std::string storage = strata_test::pt_le(4, 8);
+  for (std::uint32_t bits : {0x3f800000u, 0x40000000u, 0x40400000u, 0x40800000u})
+    storage += strata_test::pt_le(bits, 4);
+  const std::string keys = "\x80\x02]" + pt_s("0") + "a.";
+  const auto sd = load_pt<float>(dir.write("views.pt", strata_test::pt_legacy_preamble() + object + keys + storage));
+  EXPECT_TRUE(strata_test::same_bits(sd.at("w"), Tensor<float>({2}, {2.f, 3.f})));
+}
+
 // ---- hostile and malformed files -----------------------------------------
 
 TEST(PtHostile, ValuesReusedAsKeysAreHashedOnce) {
