@@ -3,9 +3,11 @@
 // on the same weights and inputs.
 
 #include <memory>
+#include <string>
 #include <utility>
 
 #include <benchmark/benchmark.h>
+#include <strata/kernels/conv_plan.hpp>
 #include <strata/kernels/im2col.hpp>
 #include <strata/nn/bilinear.hpp>
 #include <strata/nn/conv.hpp>
@@ -25,6 +27,7 @@ struct ConvSpec {
   index_t in_channels, out_channels;
   Ints kernel, stride, padding, dilation;
   index_t groups = 1;
+  strata::kernels::ConvAlgorithm algorithm = strata::kernels::ConvAlgorithm::Auto;
 };
 
 template <std::size_t D>
@@ -47,7 +50,8 @@ void add_conv(std::vector<Case>& cases, std::string name, std::string what, cons
                      .stride(expand<D>(spec.stride))
                      .padding(expand<D>(spec.padding))
                      .dilation(expand<D>(spec.dilation))
-                     .groups(spec.groups);
+                     .groups(spec.groups)
+                     .algorithm(spec.algorithm);
   auto layer = std::make_shared<strata::nn::Conv<D, float>>(options);
   layer->reset_parameters(gen);
   const Tensor<float> probe = layer->forward(x);
@@ -145,6 +149,31 @@ void add_conv_cases(std::vector<Case>& cases) {
               {16, 33, {3, 5}, {2, 1}, {4, 2}, {3, 1}}, Tensor<float>::randn({20, 16, 50, 100}, gen), 0.9);
   add_conv<1>(cases, "Conv1dDocs", "Conv1d(16, 33, 3, stride 2) on [20, 16, 50]", {16, 33, {3}, {2}, {0}, {1}},
               Tensor<float>::randn({20, 16, 50}, gen), 0.9);
+  add_conv<2>(cases, "Conv2dResNet512", "Conv2d(512, 512, 3, padding 1) on [1, 512, 7, 7]",
+              {512, 512, {3, 3}, {1, 1}, {1, 1}, {1, 1}}, Tensor<float>::randn({1, 512, 7, 7}, gen), 0);
+  // Every algorithm of the planner on the layers where the choice is close,
+  // so the benchmark shows that Auto picks the faster one.
+  using strata::kernels::ConvAlgorithm;
+  const std::pair<ConvAlgorithm, const char*> algorithms[] = {{ConvAlgorithm::ImplicitGemm, "ImplicitGemm"},
+                                                               {ConvAlgorithm::Im2colGemm, "Im2colGemm"}};
+  for (const auto& [algorithm, label] : algorithms) {
+    const std::string tag = std::string(" [") + strata::kernels::conv_algorithm_name(algorithm) + "]";
+    add_conv<2>(cases, std::string("Conv2dResNet_") + label, "Conv2d(64, 64, 3, padding 1) on [1, 64, 56, 56]" + tag,
+                {64, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 64, 56, 56}, gen), 0);
+    add_conv<2>(cases, std::string("Conv2dResNet256_") + label,
+                "Conv2d(256, 256, 3, padding 1) on [1, 256, 14, 14]" + tag,
+                {256, 256, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 256, 14, 14}, gen),
+                0);
+    add_conv<2>(cases, std::string("Conv2dResNet512_") + label, "Conv2d(512, 512, 3, padding 1) on [1, 512, 7, 7]" + tag,
+                {512, 512, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 512, 7, 7}, gen), 0);
+    add_conv<2>(cases, std::string("Conv2dStride2_256to512_") + label,
+                "Conv2d(256, 512, 3, stride 2, padding 1) on [1, 256, 14, 14]" + tag,
+                {256, 512, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 256, 14, 14}, gen),
+                0);
+    add_conv<2>(cases, std::string("Conv2dDocs_") + label, "Conv2d(16, 33, 3, stride 2) on [20, 16, 50, 100]" + tag,
+                {16, 33, {3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, algorithm}, Tensor<float>::randn({20, 16, 50, 100}, gen),
+                0);
+  }
   add_bilinear(cases);
   add_im2col(cases);
 }

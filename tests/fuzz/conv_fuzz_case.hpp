@@ -507,14 +507,20 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
   const ConvVerdict<D> verdict = judge<D, T>(c);
   const strata::nn::ConvOptions<D> options = options_of(c);
 
-  // conv_output_shape answers exactly when the options and the input shape are valid.
+  // conv_output_shape answers exactly when the options and the input shape are
+  // valid, except that it refuses, as forward does, what the planner refuses
+  // (a padding or dilation far beyond the input, sizes past int64).
   strata::Shape helper_shape;
   std::string error;
   const bool helper_answered =
       attempt([&] { helper_shape = strata::nn::conv_output_shape<D>(options, strata::Shape(c.input_shape)); }, outcome,
               "conv_output_shape", &error);
   if (!outcome.ok) return outcome;
-  if (helper_answered != verdict.shapes_ok) {
+  const bool size_refusal = error.find("refusing to") != std::string::npos ||
+                            error.find("overflows int64") != std::string::npos;
+  const bool helper_refused_for_size =
+      !helper_answered && verdict.shapes_ok && size_refusal && (verdict.may_refuse_for_size || !verdict.output_fits);
+  if (helper_answered != verdict.shapes_ok && !helper_refused_for_size) {
     return fail(outcome, helper_answered ? "conv_output_shape accepted an invalid case"
                                          : "conv_output_shape refused a valid case: " + error);
   }
@@ -569,9 +575,15 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
   const bool answered = attempt([&] { output = layer->forward(input); }, outcome, "forward", &error);
   if (!outcome.ok) return outcome;
   if (answered && !may_answer) return fail(outcome, "forward accepted an invalid case");
+  if (answered && helper_refused_for_size) return fail(outcome, "conv_output_shape refused a case forward computed");
   if (!answered && should_answer) return fail(outcome, "forward refused a valid case: " + error);
   if (!answered && may_answer && error.find("refusing to") == std::string::npos) {
     return fail(outcome, "forward refused a valid case for a reason other than a size limit: " + error);
+  }
+  const bool planner_refusal = error.find("refusing to build") != std::string::npos ||
+                               error.find("refusing to lay out") != std::string::npos;
+  if (!answered && helper_answered && planner_refusal) {
+    return fail(outcome, "forward's planner refused a case conv_output_shape accepted: " + error);
   }
   if (!answered) {
     outcome.refused = true;

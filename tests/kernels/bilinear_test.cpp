@@ -45,7 +45,7 @@ TYPED_TEST(BilinearKernelTest, NoInputFeaturesGivesTheBias) {
 }
 
 TEST(BilinearKernelChunks, BoundTheBufferButKeepGemmRows) {
-  using strata::detail::bilinear_chunk_rows;
+  using strata::kernels::detail::bilinear_chunk_rows;
   EXPECT_EQ(bilinear_chunk_rows(128, 20, 30), 128);      // 128 * 600 elements fit at once
   EXPECT_EQ(bilinear_chunk_rows(100000, 20, 30), 1747);  // 2^20 / 600
   EXPECT_EQ(bilinear_chunk_rows(100000, 256, 256), 64);  // at least 64 rows per GEMM
@@ -80,7 +80,7 @@ TYPED_TEST(BilinearKernelTest, SeveralChunksMatchTheReference) {
   // I*J = 16900 gives chunks of 64 rows: 200 rows run as 64 + 64 + 64 + 8.
   using T = TypeParam;
   using Tensor = strata::Tensor<T>;
-  ASSERT_EQ(strata::detail::bilinear_chunk_rows(200, 130, 130), 64);
+  ASSERT_EQ(strata::kernels::detail::bilinear_chunk_rows(200, 130, 130), 64);
   strata::Generator gen(13);
   const Tensor x1 = Tensor::randn({200, 130}, gen), x2 = Tensor::randn({200, 130}, gen);
   const Tensor w = Tensor::randn({3, 130, 130}, gen), b = Tensor::randn({3}, gen);

@@ -1,5 +1,6 @@
-// Tests for the fast paths of strata/kernels/conv.hpp (pointwise, phase-plane
-// implicit GEMM, depthwise dispatch) against the naive reference: odd sizes,
+// Tests for the algorithms of strata/kernels/conv.hpp (pointwise, phase-plane
+// implicit GEMM, im2col + GEMM, depthwise), each run on every geometry it
+// applies to, against the naive reference: odd sizes,
 // partial strips and tiles, uneven weight panels, reduction chunks, several
 // small images per block, bands of rows, groups, padding modes, dilation,
 // stride, batch 0/1/many, non-contiguous inputs, 1 and 2 threads (whose
@@ -12,6 +13,7 @@
 
 #include <strata/core/threads.hpp>
 #include <strata/kernels/conv.hpp>
+#include <strata/kernels/conv_plan.hpp>
 #include <strata/nn/conv.hpp>
 #include <strata/nn/functional/conv.hpp>
 
@@ -60,23 +62,35 @@ ConvShape<D> shape_of(const Geometry<D>& g) {
   return s;
 }
 
-/// Runs kernels::conv on `threads` threads (as set_num_threads would) into an
-/// output prefilled with NaN, so an element the kernel never writes fails.
+/// Runs the plan of `algorithm` on `threads` threads (as set_num_threads
+/// would) into an output prefilled with NaN, so an element the kernel never writes fails.
 template <std::size_t D, typename T>
 std::vector<T> run_kernel(const ConvShape<D>& s, const strata::Tensor<T>& x, const strata::Tensor<T>& w,
-                          const strata::Tensor<T>& b, int threads) {
+                          const strata::Tensor<T>& b, int threads, strata::kernels::ConvAlgorithm algorithm) {
   strata::set_num_threads(threads);
   index_t out_numel = s.batch * s.out_channels;
   for (index_t o : s.output) out_numel *= o;
   std::vector<T> y(static_cast<std::size_t>(out_numel), std::numeric_limits<T>::quiet_NaN());
-  std::vector<T> workspace(static_cast<std::size_t>(strata::kernels::conv_workspace_size(s, threads)));
-  strata::kernels::conv<T, D>(x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data(), s, workspace.data(),
-                              threads);
+  const auto plan = strata::kernels::plan_conv(s, threads, algorithm);
+  EXPECT_NE(plan.algorithm, strata::kernels::ConvAlgorithm::Auto);
+  std::vector<T> workspace(static_cast<std::size_t>(plan.workspace()));
+  strata::kernels::conv(plan, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data(), workspace.data());
   return y;
 }
 
-/// The kernel on 1 and 2 threads against the reference; both thread counts
-/// must give the very same bits (each output's sum runs in the same order).
+/// Every algorithm that applies to s: the planner's choice, the two general
+/// ones, and pointwise / depthwise where they apply.
+template <std::size_t D>
+std::vector<strata::kernels::ConvAlgorithm> algorithms_for(const ConvShape<D>& s) {
+  using strata::kernels::ConvAlgorithm;
+  std::vector<ConvAlgorithm> out{ConvAlgorithm::Auto, ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Im2colGemm};
+  if (strata::kernels::conv_is_pointwise(s)) out.push_back(ConvAlgorithm::Pointwise);
+  if (strata::kernels::conv_is_depthwise(s)) out.push_back(ConvAlgorithm::Depthwise);
+  return out;
+}
+
+/// Every algorithm on 1 and 2 threads against the reference; both thread
+/// counts must give the very same bits (each output's sum runs in the same order).
 template <std::size_t D, typename T>
 void check_geometry(const Geometry<D>& g, bool with_bias, strata::Generator& gen) {
   const ConvShape<D> s = shape_of(g);
@@ -90,10 +104,13 @@ void check_geometry(const Geometry<D>& g, bool with_bias, strata::Generator& gen
   const auto b = with_bias ? strata::Tensor<T>::randn({g.out}, gen) : strata::Tensor<T>();
   const strata_test::ReferenceConv ref =
       strata_test::reference_conv<D, T>(x, w, b, g.stride, g.pad_before, g.pad_after, g.dilation, g.groups, g.mode);
-  const std::vector<T> one = run_kernel<D, T>(s, x, w, b, 1);
-  const std::vector<T> two = run_kernel<D, T>(s, x, w, b, 2);
-  EXPECT_TRUE(strata_test::matches_reference(strata::Tensor<T>(ref.shape, one), ref));
-  EXPECT_TRUE(one == two) << "1 and 2 threads disagree";
+  for (const auto algorithm : algorithms_for(s)) {
+    SCOPED_TRACE(strata::kernels::conv_algorithm_name(algorithm));
+    const std::vector<T> one = run_kernel<D, T>(s, x, w, b, 1, algorithm);
+    const std::vector<T> two = run_kernel<D, T>(s, x, w, b, 2, algorithm);
+    EXPECT_TRUE(strata_test::matches_reference(strata::Tensor<T>(ref.shape, one), ref));
+    EXPECT_TRUE(one == two) << "1 and 2 threads disagree";
+  }
 }
 
 TYPED_TEST(ConvPathsTest, PointwiseTailsGroupsAndPanels) {
@@ -181,6 +198,45 @@ TYPED_TEST(ConvPathsTest, PlanesBandsOfRows) {
   check_geometry<2, TypeParam>(G2{1, 3, 5, 1, {9, 10}, {3, 3}, {2, 1}, {1, 1}, {1, 1}, {1, 1}}, true, gen);
 }
 
+TYPED_TEST(ConvPathsTest, Im2colTilesOfTheColumnMatrix) {
+  strata::Generator gen(39);
+  using G1 = Geometry<1>;
+  using G2 = Geometry<2>;
+  // ResNet's last stage, shrunk: a 7 x 7 plane and a reduction of 32 * 9 = 288 (the planner's im2col case).
+  check_geometry<2, TypeParam>(G2{2, 32, 9, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}, true, gen);
+  // A reduction of 600 taps: a tile narrower than the plane, the last one partial.
+  check_geometry<2, TypeParam>(G2{1, 24, 6, 2, {13, 11}, {5, 5}, {1, 1}, {2, 2}, {2, 2}, {1, 1}}, true, gen);
+  // Rows that start inside the padding, strided and dilated, every padding mode.
+  for (strata::PaddingMode mode : {strata::kZeros, strata::kReflect, strata::kReplicate, strata::kCircular}) {
+    check_geometry<1, TypeParam>(G1{2, 3, 4, 1, {10}, {3}, {3}, {2}, {2}, {2}, mode}, false, gen);
+  }
+}
+
+TEST(ConvPlanTest, AutoChoosesByShapeAndRefusesAlgorithmsThatDoNotApply) {
+  using strata::kernels::ConvAlgorithm;
+  using G2 = Geometry<2>;
+  const auto choice = [](const G2& g) { return strata::kernels::plan_conv(shape_of(g), 1).algorithm; };
+  EXPECT_EQ(choice(G2{1, 64, 64, 1, {56, 56}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}}), ConvAlgorithm::Pointwise);
+  EXPECT_EQ(choice(G2{1, 64, 64, 64, {56, 56}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::Depthwise);
+  EXPECT_EQ(choice(G2{1, 64, 64, 1, {56, 56}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::ImplicitGemm);
+  EXPECT_EQ(choice(G2{1, 512, 512, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::Im2colGemm);
+  EXPECT_EQ(choice(G2{1, 256, 512, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::Im2colGemm);
+  const ConvShape<2> s = shape_of(G2{1, 4, 4, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}});
+  EXPECT_THROW_WITH(strata::kernels::plan_conv(s, 1, ConvAlgorithm::Pointwise), strata::Error,
+                    "conv: the pointwise algorithm needs kernel_size 1, stride 1 and no padding");
+  EXPECT_THROW_WITH(strata::kernels::plan_conv(s, 1, ConvAlgorithm::Depthwise), strata::Error,
+                    "conv: the depthwise algorithm needs groups == in_channels > 1");
+  // The layer option selects the algorithm, and every choice computes the same layer.
+  strata::Generator gen(40);
+  const auto x = strata::Tensor<float>::randn({2, 4, 6, 6}, gen);
+  strata::nn::Conv2d<float> automatic(strata::nn::Conv2dOptions(4, 3, 3).padding(1));
+  for (ConvAlgorithm algorithm : {ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Im2colGemm}) {
+    strata::nn::Conv2d<float> chosen(strata::nn::Conv2dOptions(4, 3, 3).padding(1).algorithm(algorithm));
+    chosen.load_state_dict(automatic.state_dict());
+    EXPECT_LT(strata::max_abs_diff(chosen(x), automatic(x)), 1e-5f) << strata::kernels::conv_algorithm_name(algorithm);
+  }
+}
+
 TYPED_TEST(ConvPathsTest, BatchZeroOneAndNonContiguousInputs) {
   using Tensor = strata::Tensor<TypeParam>;
   namespace F = strata::nn::functional;
@@ -235,13 +291,13 @@ TEST(ConvPathsWorkspaceTest, ResNetLayerNeedsAFewMegabytesNotTheWholeIm2col) {
   const ConvShape<2> s = shape_of(g);
   const index_t im2col = 8 * 64 * 9 * 56 * 56;  // 57 MB of float
   for (int threads : {1, 2}) {
-    const index_t bytes = strata::kernels::conv_workspace_size(s, threads) * static_cast<index_t>(sizeof(float));
+    const index_t bytes = strata::kernels::plan_conv(s, threads).workspace() * static_cast<index_t>(sizeof(float));
     EXPECT_LT(bytes, index_t{4} << 20) << threads << " threads";
     EXPECT_LT(bytes * 10, im2col * static_cast<index_t>(sizeof(float)));
   }
   // The workspace does not grow with the batch.
   g.batch = 64;
-  EXPECT_EQ(strata::kernels::conv_workspace_size(shape_of(g), 1), strata::kernels::conv_workspace_size(s, 1));
+  EXPECT_EQ(strata::kernels::plan_conv(shape_of(g), 1).workspace(), strata::kernels::plan_conv(s, 1).workspace());
 }
 
 }  // namespace

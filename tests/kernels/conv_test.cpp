@@ -54,8 +54,9 @@ void run_and_compare(const ConvShape<D>& s, bool with_bias, strata::Generator& g
   const strata_test::ReferenceConv ref = strata_test::reference_conv<D, T>(x, w, b, s.stride, s.pad_before, s.pad_after,
                                                                            s.dilation, s.groups, s.padding_mode);
   auto y = strata::Tensor<T>::full(ref.shape, T(-7));
-  std::vector<T> workspace(static_cast<std::size_t>(strata::kernels::conv_workspace_size(s)) + 1);
-  strata::kernels::conv<T, D>(x.data(), w.data(), with_bias ? b.data() : nullptr, y.data(), s, workspace.data());
+  const auto plan = strata::kernels::plan_conv(s);
+  std::vector<T> workspace(static_cast<std::size_t>(plan.workspace()) + 1);
+  strata::kernels::conv(plan, x.data(), w.data(), with_bias ? b.data() : nullptr, y.data(), workspace.data());
   EXPECT_TRUE(strata_test::matches_reference(y, ref));
 }
 
@@ -66,7 +67,7 @@ TYPED_TEST(ConvKernelTest, PointwiseFastPath) {
   // No column buffer: the workspace (packed weight, a padded last strip) does not grow with the batch.
   auto many = s;
   many.batch = 300;
-  EXPECT_EQ(strata::kernels::conv_workspace_size(s, 1), strata::kernels::conv_workspace_size(many, 1));
+  EXPECT_EQ(strata::kernels::plan_conv(s, 1).workspace(), strata::kernels::plan_conv(many, 1).workspace());
   run_and_compare<2, TypeParam>(s, true, gen);
   const auto s1 = make_shape<1>(2, 8, 32, 1, {9}, {1}, {1}, {0}, strata::kZeros);
   EXPECT_TRUE(strata::kernels::conv_is_pointwise(s1));
@@ -87,7 +88,7 @@ TYPED_TEST(ConvKernelTest, Im2colPathWithGroupsAndModes) {
       // Bounded whatever the batch: blocks of images, never a whole-batch column matrix.
       auto many = s;
       many.batch = 100000;
-      EXPECT_LT(strata::kernels::conv_workspace_size(many, 1), index_t{1} << 20);
+      EXPECT_LT(strata::kernels::plan_conv(many, 1).workspace(), index_t{1} << 20);
       run_and_compare<2, TypeParam>(s, groups != 2, gen);
       run_and_compare<1, TypeParam>(make_shape<1>(3, 4, 4, groups, {7}, {3}, {2}, {3}, mode), true, gen);
     }
@@ -104,7 +105,7 @@ TEST(ConvKernelWorkspaceTest, OverflowIsAnError) {
   s.dilation = {1, 1};
   s.input = {3, 3};
   s.output = {1, 1};
-  EXPECT_THROW_WITH(strata::kernels::conv_workspace_size(s), strata::Error, "conv: size product overflows int64");
+  EXPECT_THROW_WITH(strata::kernels::plan_conv(s).workspace(), strata::Error, "conv: size product overflows int64");
 }
 
 }  // namespace

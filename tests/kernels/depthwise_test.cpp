@@ -45,7 +45,7 @@ void check_depthwise(index_t batch, index_t channels, index_t multiplier, std::a
   std::vector<strata::Tensor<T>> results;
   for (int threads : {1, 2}) {
     strata::set_num_threads(threads);
-    results.push_back(strata::detail::conv_forward<D, T>("conv", x, w, b, stride, pad, pad, dilation, channels, mode));
+    results.push_back(strata::detail::conv_forward<D, T>("conv", x, w, b, stride, {pad, pad}, dilation, channels, mode));
     EXPECT_TRUE(strata_test::matches_reference(results.back(), ref)) << threads << " threads";
   }
   EXPECT_TRUE(strata_test::reference_values(results[0]) == strata_test::reference_values(results[1]));
@@ -62,14 +62,14 @@ TEST(DepthwiseDispatchTest, OneInputChannelPerGroupTakesTheDirectKernel) {
   s.pad_before = s.pad_after = {1, 1};
   s.output = {5, 5};
   EXPECT_TRUE(strata::kernels::conv_is_depthwise(s));
-  EXPECT_EQ(strata::detail::conv_plan(s, 1).path, strata::detail::ConvPlan::Path::Depthwise);
+  EXPECT_EQ(strata::kernels::plan_conv(s, 1).algorithm, strata::kernels::ConvAlgorithm::Depthwise);
   s.groups = 4;  // two input channels per group: the GEMM path
   EXPECT_FALSE(strata::kernels::conv_is_depthwise(s));
   s.groups = 8;
   s.kernel = {1, 1};  // a pointwise grouped convolution stays on the pointwise path
   s.pad_before = s.pad_after = {0, 0};
   EXPECT_FALSE(strata::kernels::conv_is_depthwise(s));
-  EXPECT_EQ(strata::detail::conv_plan(s, 1).path, strata::detail::ConvPlan::Path::Pointwise);
+  EXPECT_EQ(strata::kernels::plan_conv(s, 1).algorithm, strata::kernels::ConvAlgorithm::Pointwise);
 }
 
 TYPED_TEST(DepthwiseTest, MobileNetLikeLayers) {
@@ -107,8 +107,8 @@ TEST(DepthwiseKernelTest, RowBufferCoversTheLastGroupOfPackets) {
   s.output = {3, 3};
   const strata::kernels::ConvPlanes p = strata::kernels::make_conv_planes(s);
   // Columns 0 .. 2*5+3 are computed in groups of kDepthwisePackets packets.
-  const index_t wide = strata::detail::kDepthwisePackets * strata::detail::conv_packet_size<double>();
-  EXPECT_GE(strata::detail::depthwise_row_buffer(p), (2 * p.plane_w + 3 + wide - 1) / wide * wide);
+  const index_t wide = strata::kernels::detail::kDepthwisePackets * strata::kernels::detail::packet_size<double>();
+  EXPECT_GE(strata::kernels::detail::depthwise_row_buffer(p), (2 * p.plane_w + 3 + wide - 1) / wide * wide);
 }
 
 }  // namespace

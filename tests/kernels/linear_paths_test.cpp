@@ -56,7 +56,7 @@ TYPED_TEST_SUITE(LinearPathsTest, strata_test::ScalarTypes);
 
 TYPED_TEST(LinearPathsTest, SkinnyPathCoversRowAndColumnTails) {
   using T = TypeParam;
-  namespace kd = strata::detail;
+  namespace kd = strata::kernels::detail;
   this->at_each_thread_count([&] {
     // M: below, at and past a row tile (8 or 4 rows), odd; N: one column, a
     // partial packet, whole packets, one packet and a bit, two packets and a bit.
@@ -80,13 +80,13 @@ TYPED_TEST(LinearPathsTest, SkinnyPathSplitsLargeBatchesAcrossThreads) {
   using T = TypeParam;
   // Enough rows for two threads (2 x 2^17 multiply-adds): the split point falls
   // inside a row tile for this odd M.
-  ASSERT_TRUE(strata::detail::linear_is_skinny<T>(32771, 8, 31));
+  ASSERT_TRUE(strata::kernels::detail::linear_is_skinny<T>(32771, 8, 31));
   this->at_each_thread_count([&] { this->check_kernel(32771, 8, 31, 8, true); });
 }
 
 TYPED_TEST(LinearPathsTest, SkinnyPathStreamsLargeAlignedOutputs) {
   using T = TypeParam;
-  namespace kd = strata::detail;
+  namespace kd = strata::kernels::detail;
   // Rows of whole cache lines (N * sizeof(T) a multiple of 64) and an output
   // past the streaming threshold take the streaming stores; an odd M leaves a
   // row tail, which streams too. N + 8 columns are whole lines only for double.
@@ -100,7 +100,7 @@ TYPED_TEST(LinearPathsTest, SkinnyPathStreamsLargeAlignedOutputs) {
 
 TYPED_TEST(LinearPathsTest, SkinnyPathLimitIsTheWeightBufferSize) {
   using T = TypeParam;
-  namespace kd = strata::detail;
+  namespace kd = strata::kernels::detail;
   const index_t bytes = kd::kLinearSkinnyMaxWeightBytes;
   // The largest square weight that fits the stack buffer (K + 1 rows with the
   // bias, N padded to whole packets), and the next size up, which does not.
@@ -118,7 +118,7 @@ TYPED_TEST(LinearPathsTest, SkinnyPathLimitIsTheWeightBufferSize) {
 
 TYPED_TEST(LinearPathsTest, FewRowsPathSplitsTheColumns) {
   using T = TypeParam;
-  namespace kd = strata::detail;
+  namespace kd = strata::kernels::detail;
   this->at_each_thread_count([&] {
     for (index_t M : std::vector<index_t>{1, 2, 3, kd::kLinearFewRows}) {
       for (index_t N : {1, 33, 515}) {
@@ -134,7 +134,7 @@ TYPED_TEST(LinearPathsTest, FewRowsPathSplitsTheColumns) {
 
 TYPED_TEST(LinearPathsTest, PanelPathSplitsTheRows) {
   using T = TypeParam;
-  namespace kd = strata::detail;
+  namespace kd = strata::kernels::detail;
   this->at_each_thread_count([&] {
     for (index_t M : std::vector<index_t>{kd::kLinearFewRows + 1, 67, 515}) {
       for (index_t N : {1, 129}) {

@@ -229,7 +229,7 @@ TYPED_TEST(BilinearTest, ParameterErrorsAreCaughtInForward) {
     typename TestFixture::Bilinear m(3, 4, 5, false);
     m.bias() = Tensor::zeros({5});
     EXPECT_THROW_WITH(m(x1, x2), strata::Error,
-                      "Bilinear: the layer was built with bias=false but a bias of shape [5] was set");
+                      "Bilinear: expected no bias (the layer was built with bias=false), got shape [5]");
   }
 }
 

@@ -49,8 +49,8 @@ TEST(ConvOutputSizeTest, SamePadding) {
       EXPECT_EQ(conv_output_size(11, k, 1, before, after, d), 11) << "kernel " << k << " dilation " << d;
     }
   }
-  EXPECT_THROW_WITH(same_padding(0), strata::Error, "same_padding: expected kernel_size >= 1, got 0");
-  EXPECT_THROW_WITH(same_padding(3, 0), strata::Error, "same_padding: expected dilation >= 1, got 0");
+  EXPECT_THROW_WITH(same_padding(0), strata::Error, "same_padding: expected kernel_size > 0 in every dimension, got kernel_size=0");
+  EXPECT_THROW_WITH(same_padding(3, 0), strata::Error, "same_padding: expected dilation >= 1 in every dimension, got dilation=0");
 }
 
 TEST(ConvOutputSizeTest, Errors) {
@@ -61,15 +61,18 @@ TEST(ConvOutputSizeTest, Errors) {
                     "padded input size per channel: (5). Kernel size: (7)");
   EXPECT_THROW_WITH(conv_output_size(-1, 3), strata::Error,
                     "conv_output_size: expected a non-negative input size, got -1");
-  EXPECT_THROW_WITH(conv_output_size(5, 0), strata::Error, "conv_output_size: expected kernel_size >= 1, got 0");
+  EXPECT_THROW_WITH(conv_output_size(5, 0), strata::Error, "conv_output_size: expected kernel_size > 0 in every dimension, got kernel_size=0");
   EXPECT_THROW_WITH(conv_output_size(5, 3, 0), strata::Error,
-                    "conv_output_size: expected stride >= 1, got 0 (non-positive stride is not supported)");
+                    "conv_output_size: expected stride >= 1 in every dimension, got stride=0 (non-positive stride is not "
+                    "supported)");
   EXPECT_THROW_WITH(conv_output_size(5, 3, 1, 0, 0), strata::Error,
-                    "conv_output_size: expected dilation >= 1, got 0 (dilation should be greater than zero)");
+                    "conv_output_size: expected dilation >= 1 in every dimension, got dilation=0 (dilation should be "
+                    "greater than zero)");
   EXPECT_THROW_WITH(
       conv_output_size(5, 3, 1, -1), strata::Error,
-      "conv_output_size: expected non-negative padding, got (-1, -1) (negative padding is not supported)");
-  EXPECT_THROW_WITH(conv_output_size(5, 3, 1, 0, -2, 1), strata::Error, "got (0, -2)");
+      "conv_output_size: expected padding >= 0 in every dimension, got padding=-1 (negative padding is not "
+      "supported)");
+  EXPECT_THROW_WITH(conv_output_size(5, 3, 1, 0, -2, 1), strata::Error, "got padding=0 before and -2 after");
   const index_t big = std::numeric_limits<index_t>::max();
   EXPECT_THROW_WITH(conv_output_size(big, 3, 1, 1), strata::Error, "conv_output_size: size sum overflows int64");
   EXPECT_THROW_WITH(conv_output_size(5, big, 1, 0, 2), strata::Error, "conv_output_size: size product overflows int64");

@@ -226,7 +226,7 @@ TYPED_TEST(LazyLinearTest, Errors) {
   no_bias(Tensor::randn({3}, gen));
   no_bias.bias() = Tensor::zeros({2});
   EXPECT_THROW_WITH(no_bias(Tensor::randn({3}, gen)), strata::Error,
-                    "LazyLinear: the layer was built with bias=false but a bias of shape [2] was set");
+                    "LazyLinear: expected no bias (the layer was built with bias=false), got shape [2]");
 }
 
 TYPED_TEST(LazyLinearTest, ToLinear) {

@@ -233,7 +233,7 @@ TYPED_TEST(LinearTest, ParameterErrorsAreCaughtInForward) {
     typename TestFixture::Linear fc(20, 30, false);
     fc.bias() = Tensor::zeros({30});
     EXPECT_THROW_WITH(fc(x), strata::Error,
-                      "Linear: the layer was built with bias=false but a bias of shape [30] was set");
+                      "Linear: expected no bias (the layer was built with bias=false), got shape [30]");
   }
 }
 

@@ -18,21 +18,18 @@ using strata::Shape;
 template <typename T>
 class Pair : public strata::nn::Module<T> {
  public:
-  Pair() : first_(3, 2), head_(2, 2, 1, false) {}
-  strata::nn::Linear<T>& first() { return first_; }
-  strata::nn::Bilinear<T>& head() { return head_; }
+  Pair() {
+    first_ = this->register_module("0", strata::nn::Linear<T>(3, 2));
+    head_ = this->register_module("head", strata::nn::Bilinear<T>(2, 2, 1, false));
+  }
+  strata::nn::Linear<T>& first() { return *first_; }
+  strata::nn::Bilinear<T>& head() { return *head_; }
   std::string name() const override { return "Pair"; }
   void pretty_print(std::ostream& out) const override { out << "Pair"; }
 
- protected:
-  std::vector<std::pair<std::string, strata::nn::Module<T>*>> child_modules() const override {
-    auto* self = const_cast<Pair*>(this);
-    return {{"0", &self->first_}, {"head", &self->head_}};
-  }
-
  private:
-  strata::nn::Linear<T> first_;
-  strata::nn::Bilinear<T> head_;
+  std::shared_ptr<strata::nn::Linear<T>> first_;
+  std::shared_ptr<strata::nn::Bilinear<T>> head_;
 };
 
 template <typename T>

@@ -86,7 +86,7 @@ TEST(AllocLimit, ConvolutionWorkspace) {
     s.pad_before = s.pad_after = c.options.padding().values().array();
     s.output = {c.input[2], c.input[3]};
     s.padding_mode = c.options.padding_mode();
-    const index_t workspace_bytes = strata::kernels::conv_workspace_size(s) * 4;
+    const index_t workspace_bytes = strata::kernels::plan_conv(s).workspace() * 4;
     const Tensor<float> x = Tensor<float>::ones(c.input);
     if (workspace_bytes > kLimit) {
       ++refused;

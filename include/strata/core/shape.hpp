@@ -8,6 +8,7 @@
 #include <limits>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "strata/core/error.hpp"
@@ -16,6 +17,12 @@ namespace strata {
 
 /// Signed index and size type, like torch's int64_t.
 using index_t = std::int64_t;
+
+namespace detail {
+/// True for the scalar types strata computes in: float and double.
+template <typename T>
+inline constexpr bool is_scalar_v = std::is_same_v<T, float> || std::is_same_v<T, double>;
+}  // namespace detail
 
 /// The sizes of a tensor: a small vector of index_t that prints as `[128, 30]`.
 /// Example: `Shape s{128, 30}; s[1] == 30; std::cout << s;`

@@ -12,6 +12,7 @@
 #include "strata/kernels/linear.hpp"
 
 namespace strata {
+namespace kernels {
 namespace detail {
 
 /// Rows of the outer-product buffer filled per GEMM: about 2^20 elements (4 MiB
@@ -24,19 +25,16 @@ inline index_t bilinear_chunk_rows(index_t rows, index_t in1, index_t in2) {
 
 }  // namespace detail
 
-namespace kernels {
-
 /// out[M, N] = bilinear(x1[M, I], x2[M, J], w[N, I, J]) (+ b[N]), all row-major
 /// and contiguous; b may be null; out must not alias the inputs.
 ///
 /// Why this formulation: with P[m, i*J + j] = x1[m, i] * x2[m, j] (the row-wise
 /// outer products), y = P * W^T where W is the weight viewed as (N, I*J) in its
 /// own layout, so the whole op is one Linear GEMM with K = I*J and the bias is
-/// fused, with no per-call permutation of the weight. Measured against a
-/// per-output loop and against Z = X1 * W' (W' the weight permuted to (I, N*J))
-/// followed by a row-wise reduction with x2, it was as fast or faster on every
-/// shape tried (Bilinear(20, 30, 40) on 128 rows: ~0.16 ms with AVX-512, libtorch
-/// 1.13 takes ~2.2 ms), and much faster for a single row or a small I*J.
+/// fused, with no per-call permutation of the weight; it beat a per-output
+/// loop and the Z = X1 * W' formulation (W' permuted to (I, N*J), then a
+/// row-wise reduction with x2) on every shape tried, most for a single row or
+/// a small I*J (figures in the README's Performance section).
 /// P is allocated per call (so concurrent calls are safe) and filled in chunks
 /// of rows so its size stays bounded for large batches; it goes through
 /// detail::allocate, so a P over STRATA_MAX_ALLOC_BYTES (a huge in1 * in2) is
@@ -45,7 +43,7 @@ template <typename T>
 void bilinear(const T* x1, const T* x2, const T* w, const T* b, T* out, index_t M, index_t I, index_t J, index_t N) {
   if (M == 0 || N == 0) return;
   const index_t K = I * J;
-  const index_t chunk = strata::detail::bilinear_chunk_rows(M, I, J);
+  const index_t chunk = detail::bilinear_chunk_rows(M, I, J);
   const std::shared_ptr<T> pairs = strata::detail::allocate<T>(chunk * K, "bilinear");
   for (index_t m0 = 0; m0 < M; m0 += chunk) {
     const index_t rows = std::min(chunk, M - m0);

@@ -1,15 +1,14 @@
 #pragma once
 /// \file
-/// The register-tiled matrix product behind the convolution kernel:
+/// The register-tiled matrix product behind the convolution kernels:
 /// out (M x columns) = a (M x K) * b (K x columns), in micro-tiles of MR
 /// output channels by a strip of NR columns whose accumulators stay in
 /// registers for the whole reduction. The weight (a) is packed once per call
 /// into panels of MR rows, k-major. Row k of b is read where the caller says:
 /// at b + k * ldb (a pointwise convolution reads the NCHW planes in place), or
-/// at b + offsets[k] (every other convolution reads its padded phase planes,
-/// see conv_planes.hpp, so no im2col copy is ever made). Written on Eigen's
-/// packet primitives, so it compiles to AVX-512, AVX2, SSE or NEON code (and
-/// to scalar code when Eigen does not vectorise). Raw pointers, no checks.
+/// at b + offsets[k] (the implicit GEMM reads its padded phase planes, see
+/// conv_planes.hpp), so the column matrix is never materialised. Raw pointers,
+/// no checks.
 
 #include <algorithm>
 #include <cstddef>
@@ -17,49 +16,19 @@
 #include <Eigen/Core>
 
 #include "strata/core/shape.hpp"
-#include "strata/kernels/linear.hpp"
+#include "strata/kernels/simd.hpp"
 
 namespace strata {
+namespace kernels {
 namespace detail {
 
-// Eigen's packet types are vector types whose alignment attributes GCC says it
-// "ignores" when they are template arguments; harmless, and Eigen silences it
-// the same way in its own headers.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
-
-/// Eigen's widest packet of T and its width.
-template <typename T>
-using ConvPacket = typename Eigen::internal::packet_traits<T>::type;
-template <typename T>
-constexpr index_t conv_packet_size() {
-  return Eigen::internal::unpacket_traits<ConvPacket<T>>::size;
-}
-
-/// dst[0, n) = src[0, n) for short runs (an output row, a plane row): whole
-/// packets, the last one overlapping the one before, instead of a call to
-/// memmove per run. src and dst must not overlap.
-template <typename T>
-inline void conv_copy_run(const T* src, index_t n, T* dst) {
-  namespace ei = Eigen::internal;
-  using Packet = ConvPacket<T>;
-  constexpr index_t P = conv_packet_size<T>();
-  if (n < P) {
-    for (index_t i = 0; i < n; ++i) dst[i] = src[i];
-    return;
-  }
-  for (index_t i = 0; i + P < n; i += P) ei::pstoreu(dst + i, ei::ploadu<Packet>(src + i));
-  ei::pstoreu(dst + n - P, ei::ploadu<Packet>(src + n - P));
-}
+STRATA_KERNELS_PACKETS_BEGIN
 
 /// Micro-tile rows (output channels) and packets per strip: MR x NP
 /// accumulators plus NP column packets and a broadcast must fit the vector
-/// registers: 9 x 3 + 4 of AVX-512's 32 (measured 5-9% faster than 12 x 2 on
-/// the 3x3 layers, 25% on the pointwise one: wider strips, fewer passes over
-/// the weight), 6 x 2 + 3 of the 16 of AVX2 and SSE (NEON's 32 registers of 4
-/// floats take the safe 16-register choice too).
+/// registers: 9 x 3 + 4 of AVX-512's 32 (wider strips than 12 x 2 mean fewer
+/// passes over the weight), 6 x 2 + 3 of the 16 of AVX2 and SSE (NEON's 32
+/// registers of 4 floats take the safe 16-register choice too).
 constexpr bool kConvWideTiles = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 && EIGEN_MAX_ALIGN_BYTES >= 64;
 constexpr int kConvTileRows = kConvWideTiles ? 9 : 6;
 constexpr int kConvTilePackets = kConvWideTiles ? 3 : 2;
@@ -67,7 +36,7 @@ constexpr int kConvTilePackets = kConvWideTiles ? 3 : 2;
 /// Columns per strip (NR) for T.
 template <typename T>
 constexpr index_t conv_strip_width() {
-  return kConvTilePackets * conv_packet_size<T>();
+  return kConvTilePackets * packet_size<T>();
 }
 
 /// Row k of b at b + k * ldb.
@@ -94,26 +63,26 @@ struct ConvOffsetRows {
 template <typename T, int MR, int NP, bool Stream = false, typename Rows>
 void conv_micro_kernel(index_t K, const T* a, const Rows& rows, const T* bias, bool accumulate, T* c, index_t ldc) {
   namespace ei = Eigen::internal;
-  using Packet = ConvPacket<T>;
-  constexpr index_t P = conv_packet_size<T>();
-  Packet acc[MR][NP];
+  using Vec = Packet<T>;
+  constexpr index_t P = packet_size<T>();
+  Vec acc[MR][NP];
   for (int i = 0; i < MR; ++i) {
-    const Packet start = ei::pset1<Packet>(bias != nullptr ? bias[i] : T(0));
-    for (int j = 0; j < NP; ++j) acc[i][j] = accumulate ? ei::ploadu<Packet>(c + i * ldc + j * P) : start;
+    const Vec start = ei::pset1<Vec>(bias != nullptr ? bias[i] : T(0));
+    for (int j = 0; j < NP; ++j) acc[i][j] = accumulate ? ei::ploadu<Vec>(c + i * ldc + j * P) : start;
   }
   for (index_t k = 0; k < K; ++k, a += MR) {
     const T* b = rows.row(k);
-    Packet column[NP];
-    for (int j = 0; j < NP; ++j) column[j] = ei::ploadu<Packet>(b + j * P);
+    Vec column[NP];
+    for (int j = 0; j < NP; ++j) column[j] = ei::ploadu<Vec>(b + j * P);
     for (int i = 0; i < MR; ++i) {
-      const Packet weight = ei::pset1<Packet>(a[i]);
+      const Vec weight = ei::pset1<Vec>(a[i]);
       for (int j = 0; j < NP; ++j) acc[i][j] = ei::pmadd(weight, column[j], acc[i][j]);
     }
   }
   for (int i = 0; i < MR; ++i) {
     for (int j = 0; j < NP; ++j) {
       if constexpr (Stream) {
-        linear_stream_packet(c + i * ldc + j * P, acc[i][j]);
+        stream_packet(c + i * ldc + j * P, acc[i][j]);
       } else {
         ei::pstoreu(c + i * ldc + j * P, acc[i][j]);
       }
@@ -196,8 +165,8 @@ struct ConvColumnsOut {
 /// one output row is stored in place; any other goes through a scratch tile
 /// and only its real columns are copied out.
 template <typename T, bool Stream = false, typename Rows>
-void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows& b, bool accumulate,
-                     const ConvColumnsOut<T>& dst, index_t r0, index_t first) {
+void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows& b, const ConvColumnsOut<T>& dst,
+                     index_t r0, index_t first) {
   constexpr int NP = kConvTilePackets;
   constexpr index_t NR = conv_strip_width<T>();
   const index_t n = first / dst.image_columns, within = first % dst.image_columns;
@@ -206,9 +175,9 @@ void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows&
   if (r < dst.rows && x + NR <= dst.width && first + NR <= dst.end) {
     T* c = channel0 + n * dst.image_stride + r * dst.width + x;
     if (rows == kConvTileRows) {
-      conv_micro_kernel<T, kConvTileRows, NP, Stream>(K, a, b, bias, accumulate, c, dst.plane);
+      conv_micro_kernel<T, kConvTileRows, NP, Stream>(K, a, b, bias, false, c, dst.plane);
     } else {
-      conv_micro_kernel_rows<T, NP, Stream>(rows, K, a, b, bias, accumulate, c, dst.plane);
+      conv_micro_kernel_rows<T, NP, Stream>(rows, K, a, b, bias, false, c, dst.plane);
     }
     return;
   }
@@ -230,25 +199,16 @@ void conv_gemm_block(const T* a, const T* bias, int rows, index_t K, const Rows&
     q += run;
   }
   alignas(64) T scratch[kConvTileRows * NR];
-  if (accumulate) {
-    std::fill_n(scratch, rows * NR, T(0));
-    for (int u = 0; u < run_count; ++u) {
-      for (int i = 0; i < rows; ++i) {
-        std::copy_n(channel0 + runs[u][1] + i * dst.plane, runs[u][2], scratch + i * NR + runs[u][0]);
-      }
-    }
-  }
-  conv_micro_kernel_rows<T, NP>(rows, K, a, b, bias, accumulate, scratch, NR);
+  conv_micro_kernel_rows<T, NP>(rows, K, a, b, bias, false, scratch, NR);
   for (int u = 0; u < run_count; ++u) {
     for (int i = 0; i < rows; ++i) {
-      conv_copy_run(scratch + i * NR + runs[u][0], runs[u][2], channel0 + runs[u][1] + i * dst.plane);
+      copy_run(scratch + i * NR + runs[u][0], runs[u][2], channel0 + runs[u][1] + i * dst.plane);
     }
   }
 }
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+STRATA_KERNELS_PACKETS_END
 
 }  // namespace detail
+}  // namespace kernels
 }  // namespace strata

@@ -13,7 +13,7 @@
 /// j = oh * plane_w + ow (plane_w >= out_w, the extra columns computed and
 /// dropped), each tap is one fixed offset from j. A block holds a band of
 /// output rows of one image, or whole images side by side (small images).
-/// Raw pointers, no checks: nn/functional/conv.hpp validates the geometry.
+/// Raw pointers, no checks: the geometry is validated by nn/conv_geometry.hpp.
 
 #include <algorithm>
 #include <array>
@@ -24,9 +24,8 @@
 
 #include "strata/core/shape.hpp"
 #include "strata/core/storage.hpp"
-#include "strata/kernels/conv_gemm.hpp"
-#include "strata/kernels/im2col.hpp"
-#include "strata/nn/padding.hpp"
+#include "strata/kernels/conv_shape.hpp"
+#include "strata/kernels/simd.hpp"
 
 namespace strata {
 namespace kernels {
@@ -45,7 +44,7 @@ struct ConvPlanes {
   index_t out_h = 1, out_w = 1;
   index_t plane_w = 1;    ///< ceil(padded_w / stride_w): columns of a plane row
   index_t row_reach = 0;  ///< max over taps of (kh*dilation_h) / stride_h
-  nn::PaddingMode mode = nn::PaddingMode::Zeros;
+  PaddingMode mode = PaddingMode::Zeros;
   std::vector<index_t> phase_slot;  ///< [ph * stride_w + pw]: slot of a used phase, or -1
   index_t phases = 0;               ///< used phases
   std::vector<index_t> col_source;  ///< [pw * plane_w + x]: input column, or -1 for a zero
@@ -209,7 +208,7 @@ void conv_planes_fill(const T* input, index_t image_stride, index_t in_channel_s
             const T* src = channel + source * p.width;
             for (index_t x = 0; x < begin; ++x) dst[x] = columns[x] < 0 ? T(0) : src[columns[x]];
             if (p.stride_w == 1) {
-              strata::detail::conv_copy_run(src + begin + offset, end - begin, dst + begin);
+              detail::copy_run(src + begin + offset, end - begin, dst + begin);
             } else {
               const T* from = src + begin * p.stride_w + offset;
               for (index_t x = begin; x < end; ++x, from += p.stride_w) dst[x] = *from;

@@ -13,16 +13,14 @@
 #include <Eigen/Core>
 
 #include "strata/core/shape.hpp"
-#include "strata/kernels/conv_gemm.hpp"
 #include "strata/kernels/conv_planes.hpp"
+#include "strata/kernels/simd.hpp"
 
 namespace strata {
+namespace kernels {
 namespace detail {
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
+STRATA_KERNELS_PACKETS_BEGIN
 
 /// Packets computed together: independent accumulators, so the multiply-adds
 /// of one tap overlap instead of waiting on each other's latency.
@@ -33,21 +31,21 @@ constexpr int kDepthwisePackets = 4;
 template <typename T>
 void depthwise_packets(const T* columns, const index_t* offsets, const T* weight, index_t taps, T start, T* out) {
   namespace ei = Eigen::internal;
-  using Packet = ConvPacket<T>;
-  constexpr index_t P = conv_packet_size<T>();
+  using Vec = Packet<T>;
+  constexpr index_t P = packet_size<T>();
   constexpr int NP = kDepthwisePackets;
-  Packet acc[NP];
-  for (int j = 0; j < NP; ++j) acc[j] = ei::pset1<Packet>(start);
+  Vec acc[NP];
+  for (int j = 0; j < NP; ++j) acc[j] = ei::pset1<Vec>(start);
   for (index_t t = 0; t < taps; ++t) {
-    const Packet w = ei::pset1<Packet>(weight[t]);
+    const Vec w = ei::pset1<Vec>(weight[t]);
     const T* src = columns + offsets[t];
-    for (int j = 0; j < NP; ++j) acc[j] = ei::pmadd(w, ei::ploadu<Packet>(src + j * P), acc[j]);
+    for (int j = 0; j < NP; ++j) acc[j] = ei::pmadd(w, ei::ploadu<Vec>(src + j * P), acc[j]);
   }
   for (int j = 0; j < NP; ++j) ei::pstoreu(out + j * P, acc[j]);
 }
 
 /// Elements of the row buffer depthwise_plane needs for planes p.
-inline index_t depthwise_row_buffer(const kernels::ConvPlanes& p) {
+inline index_t depthwise_row_buffer(const ConvPlanes& p) {
   return p.plane_rows * p.plane_w + kDepthwisePackets * 64;  // the last group of packets runs past the end (P <= 64)
 }
 
@@ -57,17 +55,16 @@ inline index_t depthwise_row_buffer(const kernels::ConvPlanes& p) {
 /// ones between rows included, are computed into `rows` (depthwise_row_buffer
 /// elements), whose real columns are then copied out row by row.
 template <typename T>
-void depthwise_plane(const T* planes, const kernels::ConvPlanes& p, const index_t* offsets, const T* weight,
+void depthwise_plane(const T* planes, const ConvPlanes& p, const index_t* offsets, const T* weight,
                      index_t taps, T bias, T* rows, T* out) {
-  constexpr index_t wide = kDepthwisePackets * conv_packet_size<T>();
+  constexpr index_t wide = kDepthwisePackets * packet_size<T>();
   const index_t columns = (p.out_h - 1) * p.plane_w + p.out_w;
   for (index_t j = 0; j < columns; j += wide) depthwise_packets(planes + j, offsets, weight, taps, bias, rows + j);
-  for (index_t oh = 0; oh < p.out_h; ++oh) conv_copy_run(rows + oh * p.plane_w, p.out_w, out + oh * p.out_w);
+  for (index_t oh = 0; oh < p.out_h; ++oh) copy_run(rows + oh * p.plane_w, p.out_w, out + oh * p.out_w);
 }
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+STRATA_KERNELS_PACKETS_END
 
 }  // namespace detail
+}  // namespace kernels
 }  // namespace strata

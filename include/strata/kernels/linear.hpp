@@ -24,6 +24,7 @@
 #include "strata/core/eigen.hpp"
 #include "strata/core/shape.hpp"
 #include "strata/core/threads.hpp"
+#include "strata/kernels/simd.hpp"
 
 namespace strata {
 namespace kernels {
@@ -40,17 +41,9 @@ void linear_gemm(const T* x, const T* w, const T* b, T* out, index_t M, index_t 
   if (b != nullptr) Y.rowwise() += ConstVectorMap<T>(b, N).transpose();
 }
 
-}  // namespace kernels
-
 namespace detail {
 
-// Eigen's packet types are vector types whose alignment attributes GCC says it
-// "ignores" when they are template arguments; harmless, and Eigen silences it
-// the same way in its own headers.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
+STRATA_KERNELS_PACKETS_BEGIN
 
 /// The skinny path needs the transposed weight (K * N values) in L1 next to
 /// the streamed rows of x: at most this many bytes of it.
@@ -67,28 +60,6 @@ constexpr index_t kLinearMinWorkPerThread = index_t{1} << 17;
 /// 4 x 2 fit the 16 of AVX2 and SSE.
 constexpr int kLinearTileRows = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 8 : 4;
 
-#if defined(EIGEN_VECTORIZE_SSE2)
-constexpr bool kLinearCanStream = true;
-inline void linear_stream_packet(float* to, __m128 v) { _mm_stream_ps(to, v); }
-inline void linear_stream_packet(double* to, __m128d v) { _mm_stream_pd(to, v); }
-inline void linear_stream_fence() { _mm_sfence(); }
-#else
-constexpr bool kLinearCanStream = false;
-inline void linear_stream_fence() {}
-#endif
-#if defined(EIGEN_VECTORIZE_AVX)
-inline void linear_stream_packet(float* to, __m256 v) { _mm256_stream_ps(to, v); }
-inline void linear_stream_packet(double* to, __m256d v) { _mm256_stream_pd(to, v); }
-#endif
-#if defined(EIGEN_VECTORIZE_AVX512)
-inline void linear_stream_packet(float* to, __m512 v) { _mm512_stream_ps(to, v); }
-inline void linear_stream_packet(double* to, __m512d v) { _mm512_stream_pd(to, v); }
-#endif
-/// Any other packet (no streaming store for it): an ordinary aligned store.
-template <typename T, typename Packet>
-void linear_stream_packet(T* to, const Packet& v) {
-  Eigen::internal::pstore(to, v);
-}
 /// Outputs at least this large are streamed by the skinny path (a typical L2 size).
 constexpr index_t kLinearStreamMinBytes = index_t{2} << 20;
 
@@ -116,7 +87,7 @@ EIGEN_ALWAYS_INLINE void linear_tile(const T* x, index_t ldx, const T* wt, index
   for (int r = 0; r < R; ++r) {
     for (int c = 0; c < C; ++c) {
       if constexpr (Stream) {
-        linear_stream_packet(out + r * ldo + c * P, acc[r][c]);
+        stream_packet(out + r * ldo + c * P, acc[r][c]);
       } else {
         ei::pstoreu(out + r * ldo + c * P, acc[r][c]);
       }
@@ -130,17 +101,17 @@ EIGEN_ALWAYS_INLINE void linear_tile(const T* x, index_t ldx, const T* wt, index
 template <typename T, int R, bool Stream>
 EIGEN_ALWAYS_INLINE void linear_tile_rows(const T* x, index_t ldx, const T* wt, index_t ldw, const T* bias, T* out,
                                           index_t K, index_t N) {
-  using Packet = typename Eigen::internal::packet_traits<T>::type;
-  constexpr int P = Eigen::internal::unpacket_traits<Packet>::size;
+  using Vec = Packet<T>;
+  constexpr int P = static_cast<int>(packet_size<T>());
   index_t j = 0;
-  for (; j + 2 * P <= N; j += 2 * P) linear_tile<T, Packet, R, 2, Stream>(x, ldx, wt, ldw, bias, out + j, N, K, j);
+  for (; j + 2 * P <= N; j += 2 * P) linear_tile<T, Vec, R, 2, Stream>(x, ldx, wt, ldw, bias, out + j, N, K, j);
   if (j + P <= N) {
-    linear_tile<T, Packet, R, 1, Stream>(x, ldx, wt, ldw, bias, out + j, N, K, j);
+    linear_tile<T, Vec, R, 1, Stream>(x, ldx, wt, ldw, bias, out + j, N, K, j);
     j += P;
   }
   if (j < N) {
     T tail[R * P];
-    linear_tile<T, Packet, R, 1, false>(x, ldx, wt, ldw, bias, tail, P, K, j);
+    linear_tile<T, Vec, R, 1, false>(x, ldx, wt, ldw, bias, tail, P, K, j);
     for (int r = 0; r < R; ++r) std::copy_n(tail + r * P, N - j, out + r * N + j);
   }
 }
@@ -158,7 +129,7 @@ void linear_skinny_rows(const T* x, index_t ldx, const T* wt, index_t ldw, const
 /// Columns of the skinny path's transposed weight: N rounded up to a whole packet.
 template <typename T>
 constexpr index_t linear_skinny_ldw(index_t N) {
-  constexpr index_t P = Eigen::internal::unpacket_traits<typename Eigen::internal::packet_traits<T>::type>::size;
+  constexpr index_t P = packet_size<T>();
   return (N + P - 1) / P * P;
 }
 
@@ -190,21 +161,19 @@ void linear_skinny(const T* x, index_t ldx, const T* w, const T* b, T* out, inde
   // streaming stores: nothing reads it back here, and skipping the
   // read-for-ownership of every line halves the memory traffic of this
   // store-bound loop (the classic Linear(8, 32) writes 4 MB).
-  const bool stream = kLinearCanStream && M * N * static_cast<index_t>(sizeof(T)) >= kLinearStreamMinBytes &&
+  const bool stream = kCanStream && M * N * static_cast<index_t>(sizeof(T)) >= kLinearStreamMinBytes &&
                       (N * static_cast<index_t>(sizeof(T))) % 64 == 0 && reinterpret_cast<std::uintptr_t>(out) % 64 == 0;
-  parallel_for(M, min_rows, [&](index_t begin, index_t end) {
+  strata::detail::parallel_for(M, min_rows, [&](index_t begin, index_t end) {
     if (stream) {
       linear_skinny_rows<T, true>(x, ldx, wt, ldw, bias, out, begin, end, K, N);
-      linear_stream_fence();
+      stream_fence();
     } else {
       linear_skinny_rows<T, false>(x, ldx, wt, ldw, bias, out, begin, end, K, N);
     }
   });
 }
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+STRATA_KERNELS_PACKETS_END
 
 using RowStride = Eigen::OuterStride<>;
 
@@ -214,7 +183,7 @@ template <typename T>
 void linear_few_rows(const T* x, index_t ldx, const T* w, const T* b, T* out, index_t M, index_t K, index_t N) {
   const Eigen::Map<const RowMatrix<T>, 0, RowStride> X(x, M, K, RowStride(ldx));
   const index_t min_columns = std::max<index_t>(16, kLinearMinWorkPerThread / std::max<index_t>(1, M * K));
-  parallel_for(N, min_columns, [&](index_t begin, index_t end) {
+  strata::detail::parallel_for(N, min_columns, [&](index_t begin, index_t end) {
     const index_t n = end - begin;
     const ConstMatrixMap<T> W(w + begin * K, n, K);
     Eigen::Map<RowMatrix<T>, 0, RowStride> Y(out + begin, M, n, RowStride(N));
@@ -234,7 +203,7 @@ template <typename T>
 void linear_panels(const T* x, index_t ldx, const T* w, const T* b, T* out, index_t M, index_t K, index_t N) {
   const ConstMatrixMap<T> W(w, N, K);
   const index_t min_rows = std::max<index_t>(32, kLinearMinWorkPerThread / std::max<index_t>(1, K * N));
-  parallel_for(M, min_rows, [&](index_t begin, index_t end) {
+  strata::detail::parallel_for(M, min_rows, [&](index_t begin, index_t end) {
     const index_t m = end - begin;
     const Eigen::Map<const RowMatrix<T>, 0, RowStride> X(x + begin * ldx, m, K, RowStride(ldx));
     MatrixMap<T> Y(out + begin * N, m, N);
@@ -248,8 +217,6 @@ void linear_panels(const T* x, index_t ldx, const T* w, const T* b, T* out, inde
 }
 
 }  // namespace detail
-
-namespace kernels {
 
 /// out[M, N] = x[M, K] * w[N, K]^T (+ b[N]): w and out row-major and
 /// contiguous, x row-major with row stride ldx >= K (ldx == K: contiguous),

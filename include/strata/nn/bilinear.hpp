@@ -14,6 +14,7 @@
 #include "strata/nn/functional/bilinear.hpp"
 #include "strata/nn/init.hpp"
 #include "strata/nn/module.hpp"
+#include "strata/nn/weighted_layer.hpp"
 
 namespace strata {
 namespace nn {
@@ -50,46 +51,41 @@ class BilinearOptions {
 /// inputs whose ranks, leading dimensions or last dimensions do not fit, or
 /// parameters of the wrong shape.
 template <typename T = float>
-class Bilinear : public Module<T> {
+class Bilinear : public WeightedLayer<T> {
  public:
+  using WeightedLayer<T>::weight;
+  using WeightedLayer<T>::bias;
+  using WeightedLayer<T>::reset_parameters;
   Bilinear(index_t in1_features, index_t in2_features, index_t out_features, bool bias = true)
       : Bilinear(BilinearOptions(in1_features, in2_features, out_features).bias(bias)) {}
 
-  explicit Bilinear(const BilinearOptions& options) : options_(options) {
-    detail::check(options.in1_features() > 0, "Bilinear: expected in1_features > 0, got ", options.in1_features());
-    detail::check(options.in2_features() > 0, "Bilinear: expected in2_features > 0, got ", options.in2_features());
-    detail::check(options.out_features() > 0, "Bilinear: expected out_features > 0, got ", options.out_features());
-    weight_ = Tensor<T>::empty({options.out_features(), options.in1_features(), options.in2_features()});
-    if (options.bias()) bias_ = Tensor<T>::empty({options.out_features()});
-    auto lock = default_generator_lock();
-    reset_parameters(default_generator());
+  explicit Bilinear(const BilinearOptions& options) : Bilinear(options, kSkipInit) { reset_parameters(); }
+
+  /// A Bilinear whose parameters are zeros, drawn from nothing (see SkipInit).
+  Bilinear(const BilinearOptions& options, SkipInit) : options_(options) {
+    strata::detail::check(options.in1_features() > 0, "Bilinear: expected in1_features > 0, got ", options.in1_features());
+    strata::detail::check(options.in2_features() > 0, "Bilinear: expected in2_features > 0, got ", options.in2_features());
+    strata::detail::check(options.out_features() > 0, "Bilinear: expected out_features > 0, got ", options.out_features());
+    this->register_parameter(
+        "weight", Tensor<T>::zeros({options.out_features(), options.in1_features(), options.in2_features()}));
+    this->register_bias(options.bias(), options.out_features());
   }
 
   /// Applies the layer to (*, in1_features) and (*, in2_features), giving (*, out_features).
   Tensor<T> forward(const Tensor<T>& input1, const Tensor<T>& input2) const {
-    check_parameters();
-    return detail::bilinear_checked("Bilinear: ", input1, input2, weight_, bias_);
+    this->check_registered_shapes("Bilinear");
+    return strata::detail::bilinear_checked("Bilinear: ", input1, input2, weight(), bias());
   }
   Tensor<T> operator()(const Tensor<T>& input1, const Tensor<T>& input2) const { return forward(input1, input2); }
 
   /// Redraws weight and bias from torch.nn.Bilinear's distribution:
   /// U(-1/sqrt(in1_features), 1/sqrt(in1_features)), weight first.
-  void reset_parameters(Generator& gen) {
+  void reset_parameters(Generator& gen) override {
     const double bound = init::fan_in_bound(options_.in1_features());
-    init::uniform_(weight_, -bound, bound, gen);
-    if (bias_.defined()) init::uniform_(bias_, -bound, bound, gen);
-  }
-  /// Redraws from the default generator (see strata::manual_seed).
-  void reset_parameters() {
-    auto lock = default_generator_lock();
-    reset_parameters(default_generator());
+    init::uniform_(weight(), -bound, bound, gen);
+    if (bias().defined()) init::uniform_(bias(), -bound, bound, gen);
   }
 
-  Tensor<T>& weight() { return weight_; }
-  const Tensor<T>& weight() const { return weight_; }
-  /// Undefined when the layer has no bias.
-  Tensor<T>& bias() { return bias_; }
-  const Tensor<T>& bias() const { return bias_; }
   const BilinearOptions& options() const { return options_; }
 
   std::string name() const override { return "Bilinear"; }
@@ -99,36 +95,8 @@ class Bilinear : public Module<T> {
         << ", bias=" << (options_.bias() ? "true" : "false") << ")";
   }
 
- protected:
-  std::vector<std::pair<std::string, Tensor<T>*>> parameter_slots() override {
-    if (options_.bias()) return {{"weight", &weight_}, {"bias", &bias_}};
-    return {{"weight", &weight_}};
-  }
-
  private:
-  /// weight() and bias() are writable; a tensor of the wrong shape put there
-  /// is caught here. Cheap on success (no message built): it runs on every forward.
-  void check_parameters() const {
-    const index_t out = options_.out_features(), in1 = options_.in1_features(), in2 = options_.in2_features();
-    const Shape& w = weight_.shape();
-    if (!(weight_.defined() && w.size() == 3 && w[0] == out && w[1] == in1 && w[2] == in2)) {
-      throw Error(detail::concat("Bilinear: expected weight of shape ", Shape{out, in1, in2}, ", got ",
-                                 detail::bilinear_describe(weight_.shape(), weight_.defined())));
-    }
-    if (options_.bias()) {
-      if (!(bias_.defined() && bias_.shape().size() == 1 && bias_.shape()[0] == out)) {
-        throw Error(detail::concat("Bilinear: expected bias of shape [", out, "], got ",
-                                   detail::bilinear_describe(bias_.shape(), bias_.defined())));
-      }
-    } else if (bias_.defined()) {
-      throw Error(detail::concat("Bilinear: the layer was built with bias=false but a bias of shape ", bias_.shape(),
-                                 " was set"));
-    }
-  }
-
   BilinearOptions options_;
-  Tensor<T> weight_;
-  Tensor<T> bias_;
 };
 
 }  // namespace nn

@@ -18,7 +18,7 @@ namespace detail {
 /// weight shape) and `bias` into it.
 template <typename Layer, typename Options, typename T>
 Layer layer_with_parameters(const Options& options, const Tensor<T>& weight, const Tensor<T>& bias) {
-  Layer layer(options, ZeroInit{});  // no draws from the default generator: the parameters are copied in
+  Layer layer(options, nn::kSkipInit);  // no draws from the default generator: the parameters are copied in
   layer.weight().copy_(weight.reshape(layer.weight().shape()));  // reshape of a contiguous weight: a view
   if (bias.defined()) layer.bias().copy_(bias);
   return layer;

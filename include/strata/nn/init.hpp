@@ -15,7 +15,7 @@ namespace init {
 /// Fills t with U(low, high) drawn from gen, in row-major order.
 template <typename T>
 void uniform_(Tensor<T>& t, double low, double high, Generator& gen) {
-  detail::check(t.defined(), "init::uniform_: the tensor is undefined");
+  strata::detail::check(t.defined(), "init::uniform_: the tensor is undefined");
   t.for_each_offset([&](index_t offset) {
     t.data()[offset] = gen.uniform<T>(static_cast<T>(low), static_cast<T>(high));
   });
@@ -24,12 +24,12 @@ void uniform_(Tensor<T>& t, double low, double high, Generator& gen) {
 /// torch's fan_in of a weight: size(1) times the product of the kernel dims.
 template <typename T>
 index_t calculate_fan_in(const Tensor<T>& weight) {
-  detail::check(weight.defined() && weight.dim() >= 2,
+  strata::detail::check(weight.defined() && weight.dim() >= 2,
                 "init: fan in can not be computed for a tensor with fewer than 2 dimensions, got shape ",
                 weight.shape());
   index_t fan_in = weight.size(1);
   // Checked: an empty weight ([0, 2^40, 2^40]) may have sizes whose product leaves int64.
-  for (index_t d = 2; d < weight.dim(); ++d) fan_in = detail::checked_mul(fan_in, weight.size(d), "init");
+  for (index_t d = 2; d < weight.dim(); ++d) fan_in = strata::detail::checked_mul(fan_in, weight.size(d), "init");
   return fan_in;
 }
 
@@ -39,7 +39,7 @@ index_t calculate_fan_in(const Tensor<T>& weight) {
 template <typename T>
 void kaiming_uniform_(Tensor<T>& weight, double a, Generator& gen) {
   const index_t fan_in = calculate_fan_in(weight);
-  detail::check(fan_in > 0, "init::kaiming_uniform_: fan_in must be positive, got shape ", weight.shape());
+  strata::detail::check(fan_in > 0, "init::kaiming_uniform_: fan_in must be positive, got shape ", weight.shape());
   const double gain = std::sqrt(2.0 / (1.0 + a * a));
   const double bound = gain * std::sqrt(3.0 / static_cast<double>(fan_in));
   uniform_(weight, -bound, bound, gen);

@@ -3,7 +3,9 @@
 /// strata::nn::LazyLinear, torch.nn.LazyLinear: a Linear whose in_features is
 /// taken from the first input it sees.
 
+#include <atomic>
 #include <cmath>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -16,6 +18,7 @@
 #include "strata/nn/init.hpp"
 #include "strata/nn/linear.hpp"
 #include "strata/nn/module.hpp"
+#include "strata/nn/weighted_layer.hpp"
 
 namespace strata {
 namespace nn {
@@ -28,86 +31,83 @@ namespace nn {
 /// uninitialised layer takes the parameters, and in_features, from the loaded
 /// tensors instead.
 ///
-/// Before initialisation weight() and bias() are undefined, num_parameters()
+/// Before initialisation weight() and bias() are undefined (bias() stays
+/// undefined without a bias), num_parameters()
 /// is 0, state_dict() is empty and has_uninitialized_params() is true. torch
 /// turns the module into a Linear once initialised; a C++ object keeps its
 /// type, so this one keeps printing as LazyLinear, with the real in_features.
-/// forward is not const (it may initialise the layer): do not call it from
-/// several threads at once.
+/// forward is const and safe to call from several threads at once: the
+/// first call initialises the layer under a lock.
 /// Example: `strata::nn::LazyLinear fc(30); auto y = fc(x);  // [128, 20] -> [128, 30], fc.in_features() == 20`
 /// Throws strata::Error for out_features <= 0, for a first input whose last
 /// dimension is 0, for a later input whose last dimension differs from
 /// in_features, for parameters of the wrong shape and for a loaded state whose
 /// shapes do not make a Linear with this out_features.
 template <typename T = float>
-class LazyLinear : public Module<T> {
+class LazyLinear : public WeightedLayer<T> {
  public:
+  using WeightedLayer<T>::weight;
+  using WeightedLayer<T>::bias;
+  using WeightedLayer<T>::reset_parameters;
   explicit LazyLinear(index_t out_features, bool bias = true) : out_features_(out_features), has_bias_(bias) {
-    detail::check(out_features > 0, "LazyLinear: expected out_features > 0, got ", out_features);
+    strata::detail::check(out_features > 0, "LazyLinear: expected out_features > 0, got ", out_features);
+    this->register_uninitialized_parameter("weight");
+    if (bias) {
+      this->register_uninitialized_parameter("bias");
+    } else {
+      this->register_bias(false, 0);
+    }
   }
+  LazyLinear(const LazyLinear& other) : WeightedLayer<T>(other), out_features_(other.out_features_), has_bias_(other.has_bias_) {
+    in_features_.store(other.in_features_.load());
+  }
+  LazyLinear& operator=(const LazyLinear&) = delete;
 
   /// Applies the layer to (*, in_features), giving (*, out_features);
-  /// initialises the parameters first if this is the first input.
-  Tensor<T> forward(const Tensor<T>& input) {
-    detail::check(input.defined(), "LazyLinear: the input is undefined");
+  /// initialises the parameters first if this is the first input. Safe to
+  /// call from several threads at once: the first call initialises the layer
+  /// under a lock, and the others wait for it.
+  Tensor<T> forward(const Tensor<T>& input) const {
+    strata::detail::check(input.defined(), "LazyLinear: the input is undefined");
     if (has_uninitialized_params()) {
-      detail::check(input.dim() >= 1 && input.size(-1) > 0,
+      strata::detail::check(input.dim() >= 1 && input.size(-1) > 0,
                     "LazyLinear: expected an input of shape (*, in_features) with in_features > 0 to infer "
                     "in_features from, got shape ",
                     input.shape());
-      initialize(input.size(-1));
+      std::lock_guard<std::mutex> guard(initializing_);
+      if (has_uninitialized_params()) initialize(input.size(-1));
     }
-    check_parameters();
-    detail::check(input.dim() >= 1 && input.size(-1) == in_features_, "LazyLinear: expected input of shape (*, ",
-                  in_features_, ") with in_features=", in_features_,
+    this->check_registered_shapes("LazyLinear");
+    const index_t in_features = in_features_.load(std::memory_order_acquire);
+    strata::detail::check(input.dim() >= 1 && input.size(-1) == in_features, "LazyLinear: expected input of shape (*, ",
+                  in_features, ") with in_features=", in_features,
                   " (inferred when the layer was initialised), got shape ", input.shape());
-    return functional::linear(input, weight_, bias_);
+    return functional::linear(input, weight(), bias());
   }
-  Tensor<T> operator()(const Tensor<T>& input) { return forward(input); }
+  Tensor<T> operator()(const Tensor<T>& input) const { return forward(input); }
 
   /// True until the first forward (or a load_state_dict) has set in_features.
-  bool has_uninitialized_params() const { return in_features_ == 0; }
+  bool has_uninitialized_params() const { return in_features_.load(std::memory_order_acquire) == 0; }
 
   /// Redraws weight and bias from Linear's distributions; does nothing while
   /// the layer is uninitialised (like torch: there is nothing to draw yet).
-  void reset_parameters(Generator& gen) {
-    if (has_uninitialized_params()) return;
-    init::kaiming_uniform_(weight_, std::sqrt(5.0), gen);
-    if (bias_.defined()) {
-      const double bound = init::fan_in_bound(in_features_);
-      init::uniform_(bias_, -bound, bound, gen);
-    }
-  }
-  /// Redraws from the default generator (see strata::manual_seed).
-  void reset_parameters() {
-    auto lock = default_generator_lock();
-    reset_parameters(default_generator());
+  void reset_parameters(Generator& gen) override {
+    if (!has_uninitialized_params()) this->draw_kaiming_uniform(weight(), bias(), gen);
   }
 
   /// 0 until the layer is initialised.
-  index_t in_features() const { return in_features_; }
+  index_t in_features() const { return in_features_.load(std::memory_order_acquire); }
   index_t out_features() const { return out_features_; }
   bool has_bias() const { return has_bias_; }
 
-  /// Undefined until the layer is initialised.
-  Tensor<T>& weight() { return weight_; }
-  const Tensor<T>& weight() const { return weight_; }
-  /// Undefined until the layer is initialised, and always when it has no bias.
-  Tensor<T>& bias() { return bias_; }
-  const Tensor<T>& bias() const { return bias_; }
 
   std::string name() const override { return "LazyLinear"; }
   void pretty_print(std::ostream& out) const override {
-    out << "strata::nn::LazyLinear(in_features=" << in_features_ << ", out_features=" << out_features_
+    out << "strata::nn::LazyLinear(in_features=" << in_features() << ", out_features=" << out_features_
         << ", bias=" << (has_bias_ ? "true" : "false") << ")";
   }
 
  protected:
-  std::vector<std::pair<std::string, Tensor<T>*>> parameter_slots() override {
-    if (has_bias_) return {{"weight", &weight_}, {"bias", &bias_}};
-    return {{"weight", &weight_}};
-  }
-
   /// An uninitialised layer takes its shapes from the state_dict: they must
   /// make a Linear with this out_features (checked before anything is copied).
   void check_state(const std::string& prefix, const typename Module<T>::StateDict& state,
@@ -117,80 +117,42 @@ class LazyLinear : public Module<T> {
     if (weight != state.end() && weight->second.defined()) {
       const Shape& w = weight->second.shape();
       if (!(w.size() == 2 && w[0] == out_features_ && w[1] > 0)) {
-        mismatched.push_back(detail::concat("size mismatch for ", prefix, "weight: copying a param with shape ", w,
+        mismatched.push_back(strata::detail::concat("size mismatch for ", prefix, "weight: copying a param with shape ", w,
                                             ", expected [", out_features_, ", in_features] with in_features > 0 "
                                             "(uninitialised LazyLinear)."));
       }
     }
     const auto bias = has_bias_ ? state.find(prefix + "bias") : state.end();
     if (bias != state.end() && bias->second.defined() && bias->second.shape() != Shape{out_features_}) {
-      mismatched.push_back(detail::concat("size mismatch for ", prefix, "bias: copying a param with shape ",
+      mismatched.push_back(strata::detail::concat("size mismatch for ", prefix, "bias: copying a param with shape ",
                                           bias->second.shape(), ", expected [", out_features_,
                                           "] (uninitialised LazyLinear)."));
     }
   }
 
-  /// After load_state_dict filled the undefined slots of an uninitialised
-  /// layer with clones of the loaded tensors: check that they make a Linear
-  /// with this out_features and take in_features from them; otherwise undo
-  /// the load, so that a failed load changes nothing.
-  void parameters_loaded() override {
-    if (!has_uninitialized_params()) return;  // Module checked the shapes against the existing parameters
-    const bool weight_ok =
-        weight_.defined() && weight_.dim() == 2 && weight_.size(0) == out_features_ && weight_.size(1) > 0;
-    const bool bias_ok = !has_bias_ || (bias_.defined() && bias_.shape() == Shape{out_features_});
-    if (!weight_ok || !bias_ok) {
-      const std::string got = detail::concat(
-          "weight ", weight_.defined() ? to_string(weight_.shape()) : std::string("undefined"),
-          has_bias_ ? detail::concat(", bias ", bias_.defined() ? to_string(bias_.shape()) : std::string("undefined"))
-                    : std::string());
-      weight_ = Tensor<T>();
-      bias_ = Tensor<T>();
-      throw Error(detail::concat("Error(s) in loading state_dict for LazyLinear: expected weight of shape [",
-                                 out_features_, ", in_features] with in_features > 0",
-                                 has_bias_ ? detail::concat(" and bias of shape [", out_features_, "]") : std::string(),
-                                 ", got ", got));
-    }
-    in_features_ = weight_.size(1);
-  }
+  /// After load_state_dict materialised the parameters (their shapes checked
+  /// by check_state), in_features is the loaded weight's.
+  void state_loaded() override { in_features_.store(weight().size(1), std::memory_order_release); }
 
  private:
-  /// Allocates and draws the parameters for `in_features` (all or nothing).
-  void initialize(index_t in_features) {
+  /// Allocates and draws the parameters for `in_features` (the caller holds
+  /// initializing_), then publishes in_features.
+  void initialize(index_t in_features) const {
     Tensor<T> weight = Tensor<T>::empty({out_features_, in_features});
     Tensor<T> bias = has_bias_ ? Tensor<T>::empty({out_features_}) : Tensor<T>();
-    weight_ = std::move(weight);
-    bias_ = std::move(bias);
-    in_features_ = in_features;
-    reset_parameters();
-  }
-
-  /// weight() and bias() are writable; a tensor of the wrong shape put there
-  /// is caught here. Cheap on success (no message built): it runs on every forward.
-  void check_parameters() const {
-    const auto describe = [](const Tensor<T>& t) {
-      return t.defined() ? to_string(t.shape()) : std::string("an undefined tensor");
-    };
-    const Shape& w = weight_.shape();
-    if (!(weight_.defined() && w.size() == 2 && w[0] == out_features_ && w[1] == in_features_)) {
-      throw Error(detail::concat("LazyLinear: expected weight of shape ", Shape{out_features_, in_features_}, ", got ",
-                                 describe(weight_)));
+    {
+      auto lock = default_generator_lock();
+      this->draw_kaiming_uniform(weight, bias, default_generator());
     }
-    if (has_bias_) {
-      if (!(bias_.defined() && bias_.shape().size() == 1 && bias_.shape()[0] == out_features_)) {
-        throw Error(detail::concat("LazyLinear: expected bias of shape [", out_features_, "], got ", describe(bias_)));
-      }
-    } else if (bias_.defined()) {
-      throw Error(detail::concat("LazyLinear: the layer was built with bias=false but a bias of shape ", bias_.shape(),
-                                 " was set"));
-    }
+    this->materialize_parameter("weight", std::move(weight));
+    if (has_bias_) this->materialize_parameter("bias", std::move(bias));
+    in_features_.store(in_features, std::memory_order_release);
   }
 
   index_t out_features_;
   bool has_bias_;
-  index_t in_features_ = 0;
-  Tensor<T> weight_;
-  Tensor<T> bias_;
+  mutable std::atomic<index_t> in_features_{0};  // set once, by the first forward (under the lock) or a load
+  mutable std::mutex initializing_;
 };
 
 /// The Linear that an initialised LazyLinear has become (torch turns the
@@ -200,10 +162,10 @@ class LazyLinear : public Module<T> {
 /// Throws strata::Error when the LazyLinear is still uninitialised.
 template <typename T>
 Linear<T> to_linear(const LazyLinear<T>& lazy) {
-  detail::check(!lazy.has_uninitialized_params(),
+  strata::detail::check(!lazy.has_uninitialized_params(),
                 "to_linear: the LazyLinear is uninitialised (its in_features is inferred by the first forward or "
                 "taken from load_state_dict)");
-  Linear<T> fc(LinearOptions(lazy.in_features(), lazy.out_features()).bias(lazy.has_bias()), detail::ZeroInit{});
+  Linear<T> fc(LinearOptions(lazy.in_features(), lazy.out_features()).bias(lazy.has_bias()), kSkipInit);
   fc.weight().copy_(lazy.weight());
   if (lazy.has_bias()) fc.bias().copy_(lazy.bias());
   return fc;

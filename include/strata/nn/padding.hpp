@@ -13,6 +13,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/core/shape.hpp"
+#include "strata/kernels/conv_shape.hpp"
 #include "strata/nn/expanding_array.hpp"
 
 namespace strata {
@@ -34,31 +35,16 @@ inline constexpr SamePadding kSame{};
 /// padding='valid', as in torch: no padding.
 inline constexpr ValidPadding kValid{};
 
-/// How a convolution fills its padding, torch's padding_mode: zeros, reflect
-/// (mirror without repeating the edge), replicate (repeat the edge), circular (wrap).
-enum class PaddingMode { Zeros, Reflect, Replicate, Circular };
+/// How a convolution fills its padding, torch's padding_mode (the kernel
+/// floor's vocabulary, kernels/conv_shape.hpp): kZeros, kReflect (mirror
+/// without repeating the edge), kReplicate (repeat the edge), kCircular (wrap).
+using PaddingMode = kernels::PaddingMode;
+using kernels::padding_mode_name;
 
 inline constexpr PaddingMode kZeros = PaddingMode::Zeros;
 inline constexpr PaddingMode kReflect = PaddingMode::Reflect;
 inline constexpr PaddingMode kReplicate = PaddingMode::Replicate;
 inline constexpr PaddingMode kCircular = PaddingMode::Circular;
-
-/// libtorch's name of the mode: "kZeros", "kReflect", "kReplicate", "kCircular".
-inline const char* padding_mode_name(PaddingMode mode) {
-  switch (mode) {
-    case PaddingMode::Zeros:
-      return "kZeros";
-    case PaddingMode::Reflect:
-      return "kReflect";
-    case PaddingMode::Replicate:
-      return "kReplicate";
-    case PaddingMode::Circular:
-      return "kCircular";
-  }
-  return "kZeros";  // unreachable: every enumerator is handled above
-}
-
-inline std::ostream& operator<<(std::ostream& out, PaddingMode mode) { return out << padding_mode_name(mode); }
 
 /// The padding option of a D-dimensional convolution: explicit per-side sizes
 /// (the same amount before and after, one value per spatial dimension), kSame

@@ -115,7 +115,7 @@ TYPED_TEST(FunctionalConvTest, DetailEntryPointAppliesPaddingModes) {
   const std::array<index_t, 2> stride{1, 2}, before{1, 3}, after{2, 0}, dilation{1, 1};
   for (strata::PaddingMode mode : {strata::kZeros, strata::kReflect, strata::kReplicate, strata::kCircular}) {
     const Tensor y =
-        strata::detail::conv_forward<2, TypeParam>("conv2d", x, w, b, stride, before, after, dilation, 1, mode);
+        strata::detail::conv_forward<2, TypeParam>("conv2d", x, w, b, stride, {before, after}, dilation, 1, mode);
     EXPECT_TRUE(strata_test::matches_reference(
         y, strata_test::reference_conv<2, TypeParam>(x, w, b, stride, before, after, dilation, 1, mode)));
   }
@@ -170,7 +170,7 @@ TYPED_TEST(FunctionalConvTest, Errors) {
   // The detail entry point names the asymmetric padding it was given.
   EXPECT_THROW_WITH(
       (strata::detail::conv_forward<1, TypeParam>("Conv1d", Tensor::zeros({1, 2, 5}), Tensor::zeros({2, 2, 3}),
-                                                  Tensor(), {1}, {0}, {-1}, {1}, 1, strata::kZeros)),
+                                                  Tensor(), {1}, {{0}, {-1}}, {1}, 1, strata::kZeros)),
       strata::Error, "got padding=0 before and -1 after (negative padding is not supported)");
 }
 

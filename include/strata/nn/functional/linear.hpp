@@ -20,19 +20,19 @@ namespace functional {
 /// last dimension that differs from in_features, or a bias of the wrong shape.
 template <typename T>
 Tensor<T> linear(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>()) {
-  detail::check(input.defined(), "linear: the input is undefined");
+  strata::detail::check(input.defined(), "linear: the input is undefined");
   // Messages that print a shape are built only on failure: this runs on every
   // forward, and a small Linear takes a few microseconds in all.
   if (!(weight.defined() && weight.dim() == 2)) {
-    throw Error(detail::concat("linear: expected a 2-D weight (out_features, in_features), got ",
+    throw Error(strata::detail::concat("linear: expected a 2-D weight (out_features, in_features), got ",
                                weight.defined() ? to_string(weight.shape()) : std::string("an undefined tensor")));
   }
-  detail::check(input.dim() >= 1, "linear: expected an input with at least 1 dimension (*, in_features), got shape ",
+  strata::detail::check(input.dim() >= 1, "linear: expected an input with at least 1 dimension (*, in_features), got shape ",
                 input.shape());
   const index_t in_features = weight.size(1), out_features = weight.size(0);
-  detail::check(input.size(-1) == in_features, "linear: expected input with last dimension ", in_features,
+  strata::detail::check(input.size(-1) == in_features, "linear: expected input with last dimension ", in_features,
                 " (in_features), got shape ", input.shape(), " (mat1 and mat2 shapes cannot be multiplied)");
-  detail::check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == out_features),
+  strata::detail::check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == out_features),
                 "linear: expected bias of shape [", out_features, "], got ", bias.shape());
 
   std::vector<index_t> out_sizes = input.shape().vec();
