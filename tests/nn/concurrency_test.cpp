@@ -133,6 +133,29 @@ TYPED_TEST(ConcurrencyTest, SequentialOfEveryLayerKind) {
   expect_same_on_every_thread<T>([&] { return net(x); }, net(x));
 }
 
+/// A user module: a residual block over registered children, forward const.
+template <typename T>
+struct ConcurrentBlock : Module<T> {
+  std::shared_ptr<Conv2d<T>> conv;
+  std::shared_ptr<Sequential<T>> tail;
+  ConcurrentBlock() {
+    conv = this->register_module("conv", Conv2d<T>(Conv2dOptions(3, 3, 3).padding(1)));
+    tail = this->register_module("tail", Sequential<T>(ReLU<T>(), Conv2d<T>(3, 3, 1)));
+  }
+  Tensor<T> forward(const Tensor<T>& x) const { return tail->forward(conv->forward(x)) + x; }
+};
+
+TYPED_TEST(ConcurrencyTest, UserModuleAndLazyLinearInASequential) {
+  using T = TypeParam;
+  const Sequential<T> net(ConcurrentBlock<T>(), Flatten<T>(), LazyLinear<T>(4));
+  const Tensor<T> x = Tensor<T>::randn({2, 3, 5, 5}, this->gen);
+  // The first forwards race to initialise the LazyLinear: one of them does, under its lock.
+  std::vector<std::thread> first;
+  for (int t = 0; t < kThreads; ++t) first.emplace_back([&] { (void)net(x); });
+  for (std::thread& thread : first) thread.join();
+  expect_same_on_every_thread<T>([&] { return net(x); }, net(x));
+}
+
 TYPED_TEST(ConcurrencyTest, LayersBuiltOnSeveralThreadsAtOnce) {
   // Construction draws from the default generator under its lock: layers
   // built at the same time get distinct, valid parameters and no race.
