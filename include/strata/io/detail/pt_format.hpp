@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
@@ -391,9 +392,21 @@ std::map<std::string, Tensor<T>> load_pt_bytes(const unsigned char* data, std::u
                  " bytes for the tensors (limit STRATA_MAX_ALLOC_BYTES)");
     if (!named.emplace(key, index).second) file_error(who, path, "two tensors have the key \"", key, "\"");
   }
-  std::map<std::string, Tensor<T>> out;
-  for (const auto& [key, index] : named) {
+  // Decoded in file order, so the mapped file is read front to back (as its
+  // MADV_SEQUENTIAL hint promises) whatever order the keys sort in.
+  const auto source = [&](std::size_t index) {
     const PtTensor& t = pickle.tensors[index];
+    return t.storage < 0 ? nullptr : pickle.storages[static_cast<std::size_t>(t.storage)].data;
+  };
+  std::vector<const std::pair<const std::string, std::size_t>*> order;
+  for (const auto& entry : named) order.push_back(&entry);
+  std::stable_sort(order.begin(), order.end(), [&](const auto* a, const auto* b) {
+    return std::less<const unsigned char*>()(source(a->second), source(b->second));
+  });
+  std::map<std::string, Tensor<T>> out;
+  for (const auto* entry : order) {
+    const std::string& key = entry->first;
+    const PtTensor& t = pickle.tensors[entry->second];
     Tensor<T> tensor = Tensor<T>::empty(Shape(t.size));
     if (t.storage >= 0 && tensor.numel() > 0) {
       const PtStorage& s = pickle.storages[static_cast<std::size_t>(t.storage)];
