@@ -66,20 +66,27 @@ void conv_micro_kernel(index_t K, const T* a, const Rows& rows, const T* bias, b
   using Vec = Packet<T>;
   constexpr index_t P = packet_size<T>();
   Vec acc[MR][NP];
+  STRATA_UNROLL
   for (int i = 0; i < MR; ++i) {
     const Vec start = ei::pset1<Vec>(bias != nullptr ? bias[i] : T(0));
+    STRATA_UNROLL
     for (int j = 0; j < NP; ++j) acc[i][j] = accumulate ? ei::ploadu<Vec>(c + i * ldc + j * P) : start;
   }
   for (index_t k = 0; k < K; ++k, a += MR) {
     const T* b = rows.row(k);
     Vec column[NP];
+    STRATA_UNROLL
     for (int j = 0; j < NP; ++j) column[j] = ei::ploadu<Vec>(b + j * P);
+    STRATA_UNROLL
     for (int i = 0; i < MR; ++i) {
       const Vec weight = ei::pset1<Vec>(a[i]);
+      STRATA_UNROLL
       for (int j = 0; j < NP; ++j) acc[i][j] = ei::pmadd(weight, column[j], acc[i][j]);
     }
   }
+  STRATA_UNROLL
   for (int i = 0; i < MR; ++i) {
+    STRATA_UNROLL
     for (int j = 0; j < NP; ++j) {
       if constexpr (Stream) {
         stream_packet(c + i * ldc + j * P, acc[i][j]);

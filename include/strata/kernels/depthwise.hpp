@@ -35,12 +35,15 @@ void depthwise_packets(const T* columns, const index_t* offsets, const T* weight
   constexpr index_t P = packet_size<T>();
   constexpr int NP = kDepthwisePackets;
   Vec acc[NP];
+  STRATA_UNROLL
   for (int j = 0; j < NP; ++j) acc[j] = ei::pset1<Vec>(start);
   for (index_t t = 0; t < taps; ++t) {
     const Vec w = ei::pset1<Vec>(weight[t]);
     const T* src = columns + offsets[t];
+    STRATA_UNROLL
     for (int j = 0; j < NP; ++j) acc[j] = ei::pmadd(w, ei::ploadu<Vec>(src + j * P), acc[j]);
   }
+  STRATA_UNROLL
   for (int j = 0; j < NP; ++j) ei::pstoreu(out + j * P, acc[j]);
 }
 

@@ -72,19 +72,26 @@ EIGEN_ALWAYS_INLINE void linear_tile(const T* x, index_t ldx, const T* wt, index
   namespace ei = Eigen::internal;
   constexpr int P = ei::unpacket_traits<Packet>::size;
   Packet acc[R][C];
+  STRATA_UNROLL
   for (int c = 0; c < C; ++c) {
     const Packet start = ei::ploadu<Packet>(bias + j + c * P);
+    STRATA_UNROLL
     for (int r = 0; r < R; ++r) acc[r][c] = start;
   }
   for (index_t k = 0; k < K; ++k) {
     Packet w[C];
+    STRATA_UNROLL
     for (int c = 0; c < C; ++c) w[c] = ei::ploadu<Packet>(wt + k * ldw + j + c * P);
+    STRATA_UNROLL
     for (int r = 0; r < R; ++r) {
       const Packet xv = ei::pset1<Packet>(x[r * ldx + k]);
+      STRATA_UNROLL
       for (int c = 0; c < C; ++c) acc[r][c] = ei::pmadd(xv, w[c], acc[r][c]);
     }
   }
+  STRATA_UNROLL
   for (int r = 0; r < R; ++r) {
+    STRATA_UNROLL
     for (int c = 0; c < C; ++c) {
       if constexpr (Stream) {
         stream_packet(out + r * ldo + c * P, acc[r][c]);
@@ -112,6 +119,7 @@ EIGEN_ALWAYS_INLINE void linear_tile_rows(const T* x, index_t ldx, const T* wt, 
   if (j < N) {
     T tail[R * P];
     linear_tile<T, Vec, R, 1, false>(x, ldx, wt, ldw, bias, tail, P, K, j);
+    STRATA_UNROLL
     for (int r = 0; r < R; ++r) std::copy_n(tail + r * P, N - j, out + r * N + j);
   }
 }
