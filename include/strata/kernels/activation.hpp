@@ -13,6 +13,14 @@
 #include "strata/kernels/elementwise.hpp"
 #include "strata/kernels/packet_math.hpp"
 
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+// GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_ps, GCC bug
+// 105593) as uninitialized once Eigen's packet functions are inlined at -O3.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 namespace strata {
 namespace kernels {
 
@@ -184,3 +192,7 @@ void relu(const T* in, T* out, index_t n) {
 
 }  // namespace kernels
 }  // namespace strata
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif

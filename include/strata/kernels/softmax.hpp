@@ -25,6 +25,9 @@
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
+// GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_ps, GCC bug
+// 105593) as uninitialized once Eigen's packet functions are inlined at -O3.
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace strata {
