@@ -65,6 +65,7 @@ import pickle
 import pickletools
 import re
 import struct
+import sys
 import zipfile
 
 import numpy as np
@@ -804,6 +805,12 @@ def torch_refusals(outdir):
         buf = io.BytesIO()
         torch.save(obj, buf)
         cases.append((name, buf.getvalue(), "both", message))
+    torch.manual_seed(6)
+    buf = io.BytesIO()
+    torch.save(torch.nn.Linear(1, 1), buf)  # the whole module, not its state_dict
+    cases.append(("whole_module.pt", buf.getvalue(), "both",
+                  'refusing the global "torch.nn.modules.linear.Linear" (a whole module, as torch.save(model) writes '
+                  'it: save model.state_dict() instead)'))
     return cases
 
 
@@ -826,6 +833,10 @@ def write_hostile(outdir):
 
 
 def main():
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # TorchScript's code records follow set order, which string hashing randomises per process.
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--outdir", default=DEFAULT_OUTDIR)
     parser.add_argument("--seeds", default=DEFAULT_SEEDS)

@@ -127,6 +127,8 @@ class TorchUnpickler : public Unpickler {
                         : full.rfind("torch._utils._rebuild_", 0) == 0 ? " (this kind of tensor is not supported)"
                         : full.rfind("torch.jit", 0) == 0 || full.rfind("torch._C", 0) == 0
                             ? " (TorchScript objects are not supported)"
+                        : full.rfind("torch.nn.modules.", 0) == 0 || full.rfind("__main__.", 0) == 0
+                            ? " (a whole module, as torch.save(model) writes it: save model.state_dict() instead)"
                             : "";
       fail("refusing the global ", quoted_bytes(full), why,
            ": torch's weights-only unpickler allows only tensors, storages, torch.Size, dtypes, "
