@@ -8,9 +8,12 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <strata/core/tensor.hpp>
+
+#include "golden_reader.hpp"
 
 namespace strata_test {
 
@@ -169,5 +172,29 @@ double pool_bn_rel_diff(const strata::Tensor<T>& a, const strata::Tensor<double>
   }
   return worst;
 }
+
+/// tests/reference/golden_pool_bn/, written by tests/reference/generate_pool_bn_golden.py.
+inline std::string pool_bn_golden_dir() { return std::string(STRATA_GOLDEN_DIR) + "/../golden_pool_bn"; }
+
+/// Every golden case whose layer starts with `layer_prefix` ("max_pool", "batch_norm", "fuse_conv_bn", ...).
+inline std::vector<GoldenCase> pool_bn_golden_cases(const std::string& layer_prefix) {
+  std::vector<GoldenCase> out;
+  for (const std::string& path : list_golden_cases(pool_bn_golden_dir())) {
+    GoldenCase c = read_golden_case(path);
+    if (c.layer.compare(0, layer_prefix.size(), layer_prefix) == 0) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+/// A golden tensor as a strata tensor of T (float32 values convert exactly).
+template <typename T>
+strata::Tensor<T> pool_bn_golden_tensor(const GoldenTensor& g) {
+  std::vector<T> values(g.values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<T>(g.values[i]);
+  return strata::Tensor<T>(strata::Shape(std::vector<strata::index_t>(g.shape.begin(), g.shape.end())), values);
+}
+
+/// The golden tensor as doubles, for pool_bn_rel_diff.
+inline strata::Tensor<double> pool_bn_golden_double(const GoldenTensor& g) { return pool_bn_golden_tensor<double>(g); }
 
 }  // namespace strata_test
