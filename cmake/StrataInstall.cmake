@@ -2,7 +2,7 @@
 # with an architecture-independent version file, and a pkg-config file.
 set(STRATA_CMAKE_DIR ${CMAKE_INSTALL_DATADIR}/cmake/strata)
 
-install(TARGETS strata EXPORT strataTargets)
+install(TARGETS strata strata_native EXPORT strataTargets)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/strata DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT strataTargets NAMESPACE strata:: DESTINATION ${STRATA_CMAKE_DIR})
 

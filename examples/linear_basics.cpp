@@ -46,5 +46,8 @@ int main() {
   std::printf("%-47s %.6f\n", "y[0][0] from the layer:", from_layer);
   std::printf("%-47s %.6f  -> %s\n", "y[0][0] by hand, sum_k x[0][k]*A[0][k] + b[0]:", by_hand,
               agree ? "agree" : "FAILED: they differ");
+  // strata is header-only: the kernels run the instructions this program was compiled for.
+  std::cout << "\nkernels: " << strata::instruction_set() << " (this CPU: " << strata::cpu_instruction_set() << ")\n";
+  if (!strata::instruction_set_advice().empty()) std::cout << strata::instruction_set_advice() << "\n";
   return agree && y.shape() == strata::Shape{128, 30} ? 0 : 1;
 }

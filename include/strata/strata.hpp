@@ -4,6 +4,7 @@
 
 #include "strata/core/arithmetic.hpp"
 #include "strata/core/broadcast.hpp"
+#include "strata/core/cpu.hpp"
 #include "strata/core/cat.hpp"
 #include "strata/core/eigen.hpp"
 #include "strata/core/elementwise.hpp"

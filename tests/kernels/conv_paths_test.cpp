@@ -158,6 +158,8 @@ TYPED_TEST(ConvPathsTest, PlanesReductionChunksAndManyPanels) {
   using G2 = Geometry<2>;
   // 40 * 9 = 360 reduction rows: two chunks; 27 output channels: uneven panels.
   check_geometry<2, TypeParam>(G2{1, 40, 27, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}, true, gen);
+  // One small image and 40 output channels on two threads: split by ranges of channels (whole panels).
+  check_geometry<2, TypeParam>(G2{1, 16, 40, 1, {6, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}, true, gen);
   // 64 * 9 = 576: three chunks, with groups of 32 input channels.
   check_geometry<2, TypeParam>(G2{2, 64, 10, 2, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}, false, gen);
 }

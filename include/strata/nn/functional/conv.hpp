@@ -20,6 +20,7 @@
 #include "strata/core/threads.hpp"
 #include "strata/kernels/conv.hpp"
 #include "strata/kernels/conv_plan.hpp"
+#include "strata/kernels/linear.hpp"
 #include "strata/nn/conv_geometry.hpp"
 #include "strata/nn/expanding_array.hpp"
 #include "strata/nn/padding.hpp"
@@ -52,6 +53,47 @@ ConvCall<D> conv_prepare(const char* who, const Shape& input, const Shape& weigh
                      input.size() == D + 2};
 }
 
+/// A pointwise convolution (kernel 1, stride 1, no padding, one group) of an
+/// input in channels-last memory, such as x.permute({0, 2, 1}) of an
+/// (N, L, C) tensor: its rows of C channels are already Linear's input, so
+/// Linear's kernel computes it in place, into channels-last output memory
+/// (as torch keeps channels_last), returned as the (N, C_out, spatial...)
+/// view. Undefined when the call is not such a case (then the input is
+/// copied to NCHW order and the pointwise kernel runs).
+template <std::size_t D, typename T>
+Tensor<T> conv_pointwise_channels_last(const ConvCall<D>& call, const Tensor<T>& input, const Tensor<T>& weight,
+                                       const Tensor<T>& bias, kernels::ConvAlgorithm algorithm) {
+  const kernels::ConvShape<D>& s = call.shape;
+  if (s.groups != 1 || !kernels::conv_is_pointwise(s) ||
+      (algorithm != kernels::ConvAlgorithm::Auto && algorithm != kernels::ConvAlgorithm::Pointwise)) {
+    return Tensor<T>();
+  }
+  // The input's dimensions ordered (N, spatial..., C) must be contiguous.
+  std::vector<index_t> order;
+  if (call.batched) order.push_back(0);
+  const index_t c_dim = call.batched ? 1 : 0;
+  for (std::size_t d = 0; d < D; ++d) order.push_back(c_dim + 1 + static_cast<index_t>(d));
+  order.push_back(c_dim);
+  const Tensor<T> rows = input.permute(order);
+  if (!rows.is_contiguous() || input.is_contiguous()) return Tensor<T>();
+  // Only where Linear takes its register-tiled skinny path, whose sums run in
+  // the pointwise kernel's order: the result is bit-identical to the
+  // contiguous input's, as for every layout.
+  const index_t positions = rows.numel() / s.in_channels;
+  if (!kernels::detail::linear_is_skinny<T>(positions, s.in_channels, s.out_channels)) return Tensor<T>();
+  std::vector<index_t> out_sizes(rows.shape().begin(), rows.shape().end());
+  out_sizes.back() = s.out_channels;
+  Tensor<T> out = Tensor<T>::empty(Shape(out_sizes));
+  const Tensor<T> w = weight.contiguous();
+  const Tensor<T> b = bias.defined() ? bias.contiguous() : bias;
+  kernels::linear(rows.data(), w.data(), b.defined() ? b.data() : nullptr, out.data(), positions, s.in_channels,
+                  s.out_channels);
+  // Back to (N, C_out, spatial...): the inverse of `order`.
+  std::vector<index_t> inverse(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) inverse[static_cast<std::size_t>(order[i])] = static_cast<index_t>(i);
+  return out.permute(inverse);
+}
+
 /// Convolution with per-side padding and a padding mode: what the Conv layers
 /// run (torch pads with F.pad for the non-zero modes; here the kernels apply
 /// the mode while laying out the input). input (N, C, spatial...) or
@@ -67,6 +109,10 @@ Tensor<T> conv_forward(const char* who, const Tensor<T>& input, const Tensor<T>&
   const Shape bias_shape = bias.defined() ? bias.shape() : Shape();
   const ConvCall<D> call = conv_prepare<D>(who, input.shape(), weight.shape(), bias.defined() ? &bias_shape : nullptr,
                                            stride, padding, dilation, groups, mode);
+  if (call.shape.batch > 0) {
+    Tensor<T> channels_last = conv_pointwise_channels_last<D, T>(call, input, weight, bias, algorithm);
+    if (channels_last.defined()) return channels_last;
+  }
   Tensor<T> output = Tensor<T>::empty(call.output_shape());
   if (call.shape.batch == 0) return output;  // nothing to plan or compute
 
