@@ -38,8 +38,8 @@ class InvertedResidual : public strata::nn::Module<T> {
 
     Sequential<T> layers;
     if (expand_ratio != 1) layers.push_back(conv2d_norm_activation<T>(inp, hidden_dim, 1, ReLU6<T>()));
-    layers.push_back(
-        conv2d_norm_activation<T>(hidden_dim, hidden_dim, ConvNormOptions(3).stride(stride).groups(hidden_dim), ReLU6<T>()));
+    layers.push_back(conv2d_norm_activation<T>(hidden_dim, hidden_dim,
+                                               ConvNormOptions(3).stride(stride).groups(hidden_dim), ReLU6<T>()));
     layers.push_back(Conv2d<T>(Conv2dOptions(hidden_dim, oup, 1).bias(false)));
     layers.push_back(BatchNorm2d<T>(oup));
     conv = this->register_module("conv", std::move(layers));
@@ -85,7 +85,8 @@ class MobileNetV2 : public strata::nn::Module<T> {
     }
     layers.push_back(conv2d_norm_activation<T>(input_channel, last_channel, 1, ReLU6<T>()));
     features = this->register_module("features", std::move(layers));
-    classifier = this->register_module("classifier", Sequential<T>(Dropout<T>(dropout), Linear<T>(last_channel, num_classes)));
+    classifier =
+        this->register_module("classifier", Sequential<T>(Dropout<T>(dropout), Linear<T>(last_channel, num_classes)));
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& input) const {
@@ -109,7 +110,7 @@ MobileNetV2<T> mobilenet_v2(index_t num_classes = 1000) {
 
 }  // namespace mobilenetv2
 
-using mobilenetv2::MobileNetV2;
 using mobilenetv2::mobilenet_v2;
+using mobilenetv2::MobileNetV2;
 
 }  // namespace models

@@ -29,7 +29,9 @@ struct InvertedResidualConfig {
 };
 
 /// MobileNetV3's BatchNorm: partial(nn.BatchNorm2d, eps=0.001, momentum=0.01).
-inline ConvNormOptions norm_options(index_t kernel_size) { return ConvNormOptions(kernel_size).eps(0.001).momentum(0.01); }
+inline ConvNormOptions norm_options(index_t kernel_size) {
+  return ConvNormOptions(kernel_size).eps(0.001).momentum(0.01);
+}
 
 /// MobileNetV3's inverted residual: 1x1 expansion (when the width changes),
 /// kxk depthwise, squeeze-excitation (ReLU, Hardsigmoid), 1x1 linear
@@ -100,9 +102,9 @@ class MobileNetV3 : public strata::nn::Module<T> {
         conv2d_norm_activation<T>(lastconv_input_channels, lastconv_output_channels, norm_options(1), Hardswish<T>()));
     features = this->register_module("features", std::move(layers));
     avgpool = this->register_module("avgpool", AdaptiveAvgPool2d<T>(1));
-    classifier = this->register_module(
-        "classifier", Sequential<T>(Linear<T>(lastconv_output_channels, last_channel), Hardswish<T>(),
-                                    Dropout<T>(dropout), Linear<T>(last_channel, num_classes)));
+    classifier = this->register_module("classifier",
+                                       Sequential<T>(Linear<T>(lastconv_output_channels, last_channel), Hardswish<T>(),
+                                                     Dropout<T>(dropout), Linear<T>(last_channel, num_classes)));
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& input) const {
@@ -160,8 +162,8 @@ MobileNetV3<T> mobilenet_v3_large(index_t num_classes = 1000) {
 
 }  // namespace mobilenetv3
 
-using mobilenetv3::MobileNetV3;
 using mobilenetv3::mobilenet_v3_large;
 using mobilenetv3::mobilenet_v3_small;
+using mobilenetv3::MobileNetV3;
 
 }  // namespace models

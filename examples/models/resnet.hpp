@@ -26,7 +26,8 @@ using strata::index_t;
 /// 3x3 convolution with padding 1 and no bias (torchvision's conv3x3).
 template <typename T>
 strata::nn::Conv2d<T> conv3x3(index_t in_planes, index_t out_planes, index_t stride = 1) {
-  return strata::nn::Conv2d<T>(strata::nn::Conv2dOptions(in_planes, out_planes, 3).stride(stride).padding(1).bias(false));
+  return strata::nn::Conv2d<T>(
+      strata::nn::Conv2dOptions(in_planes, out_planes, 3).stride(stride).padding(1).bias(false));
 }
 
 /// 1x1 convolution without bias (torchvision's conv1x1).

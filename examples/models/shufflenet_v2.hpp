@@ -70,11 +70,11 @@ class InvertedResidual : public strata::nn::Module<T> {
     }
     branch1 = this->register_module("branch1", std::move(b1));  // empty with stride 1, as in torchvision
     branch2 = this->register_module(
-        "branch2", Sequential<T>(pointwise_conv<T>(stride > 1 ? inp : branch_features, branch_features),
-                                 BatchNorm2d<T>(branch_features), ReLU<T>(),
-                                 depthwise_conv<T>(branch_features, branch_features, stride),
-                                 BatchNorm2d<T>(branch_features), pointwise_conv<T>(branch_features, branch_features),
-                                 BatchNorm2d<T>(branch_features), ReLU<T>()));
+        "branch2",
+        Sequential<T>(pointwise_conv<T>(stride > 1 ? inp : branch_features, branch_features),
+                      BatchNorm2d<T>(branch_features), ReLU<T>(),
+                      depthwise_conv<T>(branch_features, branch_features, stride), BatchNorm2d<T>(branch_features),
+                      pointwise_conv<T>(branch_features, branch_features), BatchNorm2d<T>(branch_features), ReLU<T>()));
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& x) const {
@@ -109,15 +109,15 @@ class ShuffleNetV2 : public strata::nn::Module<T> {
   ShuffleNetV2(const std::vector<index_t>& stages_repeats, const std::vector<index_t>& stages_out_channels,
                index_t num_classes = 1000) {
     using namespace strata::nn;
-    if (stages_repeats.size() != 3) throw strata::Error("ShuffleNetV2: expected stages_repeats as list of 3 positive ints");
+    if (stages_repeats.size() != 3)
+      throw strata::Error("ShuffleNetV2: expected stages_repeats as list of 3 positive ints");
     if (stages_out_channels.size() != 5)
       throw strata::Error("ShuffleNetV2: expected stages_out_channels as list of 5 positive ints");
     index_t input_channels = 3, output_channels = stages_out_channels[0];
-    conv1 = this->register_module("conv1", Sequential<T>(Conv2d<T>(Conv2dOptions(input_channels, output_channels, 3)
-                                                                       .stride(2)
-                                                                       .padding(1)
-                                                                       .bias(false)),
-                                                         BatchNorm2d<T>(output_channels), ReLU<T>()));
+    conv1 = this->register_module(
+        "conv1",
+        Sequential<T>(Conv2d<T>(Conv2dOptions(input_channels, output_channels, 3).stride(2).padding(1).bias(false)),
+                      BatchNorm2d<T>(output_channels), ReLU<T>()));
     input_channels = output_channels;
     maxpool = this->register_module("maxpool", MaxPool2d<T>(MaxPool2dOptions(3).stride(2).padding(1)));
 
@@ -178,10 +178,10 @@ ShuffleNetV2<T> shufflenet_v2_x2_0(index_t num_classes = 1000) {
 
 }  // namespace shufflenetv2
 
-using shufflenetv2::ShuffleNetV2;
 using shufflenetv2::shufflenet_v2_x0_5;
 using shufflenetv2::shufflenet_v2_x1_0;
 using shufflenetv2::shufflenet_v2_x1_5;
 using shufflenetv2::shufflenet_v2_x2_0;
+using shufflenetv2::ShuffleNetV2;
 
 }  // namespace models

@@ -54,7 +54,8 @@ class ResBlock1d : public strata::nn::Module<T> {
     conv2 = this->register_module("conv2", conv1d<T>(out, out, 5, 1, 2));
     bn2 = this->register_module("bn2", BatchNorm1d<T>(out));
     if (stride != 1 || inp != out)
-      downsample = this->register_module("downsample", Sequential<T>(conv1d<T>(inp, out, 1, stride), BatchNorm1d<T>(out)));
+      downsample =
+          this->register_module("downsample", Sequential<T>(conv1d<T>(inp, out, 1, stride), BatchNorm1d<T>(out)));
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& x) const {
@@ -106,7 +107,8 @@ class MultiScale1d : public strata::nn::Module<T> {
  public:
   MultiScale1d(index_t inp, index_t branch) {
     using namespace strata::nn;
-    local = this->register_module("local", Sequential<T>(conv1d<T>(inp, branch, 3, 1, 1), BatchNorm1d<T>(branch), ReLU6<T>()));
+    local = this->register_module("local",
+                                  Sequential<T>(conv1d<T>(inp, branch, 3, 1, 1), BatchNorm1d<T>(branch), ReLU6<T>()));
     wide = this->register_module(
         "wide", Sequential<T>(conv1d<T>(inp, branch, 3, 1, 2, 2), BatchNorm1d<T>(branch), Hardswish<T>()));
   }
@@ -128,7 +130,8 @@ class SignalCNN : public strata::nn::Module<T> {
  public:
   explicit SignalCNN(index_t in_channels = 2, index_t num_classes = 5) {
     using namespace strata::nn;
-    stem = this->register_module("stem", Sequential<T>(conv1d<T>(in_channels, 16, 7, 2, 3), BatchNorm1d<T>(16), ReLU<T>()));
+    stem = this->register_module("stem",
+                                 Sequential<T>(conv1d<T>(in_channels, 16, 7, 2, 3), BatchNorm1d<T>(16), ReLU<T>()));
     pool = this->register_module("pool", MaxPool1d<T>(MaxPool1dOptions(3).stride(2).padding(1)));
     layer1 = this->register_module("layer1", ResBlock1d<T>(16, 16, 1));
     layer2 = this->register_module("layer2", ResBlock1d<T>(16, 32, 2));

@@ -32,16 +32,16 @@ class Fire : public strata::nn::Module<T> {
     squeeze_activation = this->register_module("squeeze_activation", ReLU<T>());
     expand1x1 = this->register_module("expand1x1", Conv2d<T>(squeeze_planes, expand1x1_planes, 1));
     expand1x1_activation = this->register_module("expand1x1_activation", ReLU<T>());
-    expand3x3 = this->register_module("expand3x3",
-                                      Conv2d<T>(Conv2dOptions(squeeze_planes, expand3x3_planes, 3).padding(1)));
+    expand3x3 =
+        this->register_module("expand3x3", Conv2d<T>(Conv2dOptions(squeeze_planes, expand3x3_planes, 3).padding(1)));
     expand3x3_activation = this->register_module("expand3x3_activation", ReLU<T>());
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& input) const {
     const strata::Tensor<T> x = squeeze_activation->forward(squeeze->forward(input));
-    return strata::cat({expand1x1_activation->forward(expand1x1->forward(x)),
-                        expand3x3_activation->forward(expand3x3->forward(x))},
-                       1);
+    return strata::cat(
+        {expand1x1_activation->forward(expand1x1->forward(x)), expand3x3_activation->forward(expand3x3->forward(x))},
+        1);
   }
 
   std::string name() const override { return "Fire"; }
@@ -64,18 +64,18 @@ class SqueezeNet : public strata::nn::Module<T> {
     auto pool = [] { return MaxPool2d<T>(MaxPool2dOptions(3).stride(2).ceil_mode(true)); };
     if (version == "1_0") {
       features = this->register_module(
-          "features", Sequential<T>(Conv2d<T>(Conv2dOptions(3, 96, 7).stride(2)), ReLU<T>(), pool(),
-                                    Fire<T>(96, 16, 64, 64), Fire<T>(128, 16, 64, 64), Fire<T>(128, 32, 128, 128),
-                                    pool(), Fire<T>(256, 32, 128, 128), Fire<T>(256, 48, 192, 192),
-                                    Fire<T>(384, 48, 192, 192), Fire<T>(384, 64, 256, 256), pool(),
-                                    Fire<T>(512, 64, 256, 256)));
+          "features",
+          Sequential<T>(Conv2d<T>(Conv2dOptions(3, 96, 7).stride(2)), ReLU<T>(), pool(), Fire<T>(96, 16, 64, 64),
+                        Fire<T>(128, 16, 64, 64), Fire<T>(128, 32, 128, 128), pool(), Fire<T>(256, 32, 128, 128),
+                        Fire<T>(256, 48, 192, 192), Fire<T>(384, 48, 192, 192), Fire<T>(384, 64, 256, 256), pool(),
+                        Fire<T>(512, 64, 256, 256)));
     } else if (version == "1_1") {
       features = this->register_module(
-          "features", Sequential<T>(Conv2d<T>(Conv2dOptions(3, 64, 3).stride(2)), ReLU<T>(), pool(),
-                                    Fire<T>(64, 16, 64, 64), Fire<T>(128, 16, 64, 64), pool(),
-                                    Fire<T>(128, 32, 128, 128), Fire<T>(256, 32, 128, 128), pool(),
-                                    Fire<T>(256, 48, 192, 192), Fire<T>(384, 48, 192, 192),
-                                    Fire<T>(384, 64, 256, 256), Fire<T>(512, 64, 256, 256)));
+          "features",
+          Sequential<T>(Conv2d<T>(Conv2dOptions(3, 64, 3).stride(2)), ReLU<T>(), pool(), Fire<T>(64, 16, 64, 64),
+                        Fire<T>(128, 16, 64, 64), pool(), Fire<T>(128, 32, 128, 128), Fire<T>(256, 32, 128, 128),
+                        pool(), Fire<T>(256, 48, 192, 192), Fire<T>(384, 48, 192, 192), Fire<T>(384, 64, 256, 256),
+                        Fire<T>(512, 64, 256, 256)));
     } else {
       throw strata::Error("SqueezeNet: Unsupported SqueezeNet version " + version + ": 1_0 or 1_1 expected");
     }

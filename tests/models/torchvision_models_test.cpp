@@ -235,8 +235,7 @@ TYPED_TEST(TorchvisionModelsTest, MobileNetV3Small) {
 TYPED_TEST(TorchvisionModelsTest, SqueezeNet11FromTorchSave) {
   using T = TypeParam;
   // torch.save(model.state_dict(), "squeezenet1_1.pt"), read by load_pt and loaded strictly.
-  tv_check_model<T>("squeezenet1_1", models::squeezenet1_1<T>(10),
-                    strata::io::load_pt<T>(kTvDir + "squeezenet1_1.pt"));
+  tv_check_model<T>("squeezenet1_1", models::squeezenet1_1<T>(10), strata::io::load_pt<T>(kTvDir + "squeezenet1_1.pt"));
 }
 
 TYPED_TEST(TorchvisionModelsTest, ShuffleNetV2x10) {

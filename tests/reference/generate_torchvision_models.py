@@ -15,9 +15,11 @@ Debian's python3-torch 1.13 and python3-torchvision 0.14 are installed for):
         resnet18_io.safetensors (a [2, 3, 224, 224] input and PyTorch's
         logits), and prints PyTorch's top-5 classes. With --run it then runs
             STRATA_TORCHVISION_FULL_DIR=DIR BUILD_DIR/tests/strata_models_tests --gtest_filter='*FullResNet18*'
-            BUILD_DIR/examples/resnet18 DIR/resnet18.pt
-        (the test compares both files' logits with PyTorch's; without the
-        variable it is skipped, so the README's test command needs no PyTorch).
+            BUILD_DIR/examples/resnet18 DIR/resnet18.pt DIR/resnet18_io.safetensors
+        (the test compares both files' logits with PyTorch's, and the
+        example's top-5 classes of image 0 should be the ones printed for
+        PyTorch; without the variable the test is skipped, so the README's
+        test command needs no PyTorch).
 
 The committed fixtures (about 13 MB; see tests/data/torchvision/README.md):
 
@@ -358,7 +360,8 @@ def main():
             code = subprocess.call([tests, "--gtest_filter=*FullResNet18*"], env=env)
             example = os.path.join(args.run, "examples", "resnet18")
             if os.path.exists(example):
-                code |= subprocess.call([example, os.path.join(args.full_resnet18, "resnet18.pt")])
+                code |= subprocess.call([example, os.path.join(args.full_resnet18, "resnet18.pt"),
+                                         os.path.join(args.full_resnet18, "resnet18_io.safetensors")])
             sys.exit(code)
         return
 
