@@ -130,7 +130,14 @@ void conv_pointwise(const T* input, const T* bias, T* output, const ConvPlan<D>&
   }
 }
 
-/// The implicit GEMM: item = (group, block of images, band of rows, tile of columns).
+/// Tile columns times reduction chunk (elements) up to which the implicit GEMM
+/// runs each weight panel over all strips of its tile (the tile's columns stay
+/// in L2 and the weight is streamed once per chunk); past it, each strip stays
+/// in L1 while every panel passes over it.
+constexpr index_t kConvPanelOuterElements = index_t{1} << 16;
+
+/// The implicit GEMM: item = (group, block of images, band of rows, tile of
+/// columns, range of output channels).
 template <typename T, std::size_t D>
 void conv_implicit_gemm(const T* input, const T* bias, T* output, const ConvPlan<D>& p, const T* packed, T* buffers) {
   const ConvShape<D>& s = p.shape;
@@ -152,7 +159,8 @@ void conv_implicit_gemm(const T* input, const T* bias, T* output, const ConvPlan
     T* const planes = buffers + w * p.buffer;
     T* const tile = planes + planes_size;  // M x kConvTileColumns accumulators
     index_t& laid_out = laid_out_blocks[static_cast<std::size_t>(w)];
-    const index_t block = item / p.tiles, t = item % p.tiles;
+    const index_t split = item % p.channel_splits, unit = item / p.channel_splits;
+    const index_t block = unit / p.tiles, t = unit % p.tiles;
     const index_t band = block % p.bands, ib = block / p.bands % p.image_blocks;
     const index_t g = block / p.bands / p.image_blocks;
     const index_t n0 = ib * pl.images, images = std::min(pl.images, s.batch - n0);
@@ -162,26 +170,37 @@ void conv_implicit_gemm(const T* input, const T* bias, T* output, const ConvPlan
     if (first >= columns) return;  // a smaller last block has fewer tiles
     const index_t last = std::min(first + kConvTileColumns, columns);
     if (laid_out != block) {
-      conv_planes_fill(input + n0 * image_stride + g * in_per_group * in_plane, image_stride, in_plane, images,
-                                row0, pl, kConvSlack, planes);
+      conv_planes_fill(input + n0 * image_stride + g * in_per_group * in_plane, image_stride, in_plane, images, row0,
+                       pl, kConvSlack, planes);
       laid_out = block;
     }
+    // This item's output channels: a range of whole panels.
+    const index_t panel0 = panels.count * split / p.channel_splits;
+    const index_t panel1 = panels.count * (split + 1) / p.channel_splits;
     const T* a = packed + g * M * K;
+    const auto product = [&](index_t k0, index_t kc, index_t panel, index_t q) {
+      const index_t r0 = panels.first(panel);
+      const int panel_rows = panels.rows(panel);
+      const T* panel_bias = bias != nullptr && k0 == 0 ? bias + g * M + r0 : nullptr;
+      conv_micro_kernel_rows<T, kConvTilePackets>(panel_rows, kc, a + r0 * K + k0 * panel_rows,
+                                                  ConvOffsetRows<T>{planes + q, offsets.data() + k0}, panel_bias,
+                                                  k0 > 0, tile + r0 * kConvTileColumns + (q - first), kConvTileColumns);
+    };
+    // The loop order does not change any sum (each output adds its taps in
+    // the same order), only which operand stays in cache.
+    const bool panel_outer = (last - first) * chunk <= kConvPanelOuterElements;
     for (index_t k0 = 0; k0 < K; k0 += chunk) {
       const index_t kc = std::min(chunk, K - k0);
-      for (index_t q = first; q < last; q += NR) {
-        const ConvOffsetRows<T> b{planes + q, offsets.data() + k0};
-        for (index_t panel = 0; panel < panels.count; ++panel) {
-          const index_t r0 = panels.first(panel);
-          const int panel_rows = panels.rows(panel);
-          const T* panel_bias = bias != nullptr && k0 == 0 ? bias + g * M + r0 : nullptr;
-          conv_micro_kernel_rows<T, kConvTilePackets>(panel_rows, kc, a + r0 * K + k0 * panel_rows, b, panel_bias,
-                                                      k0 > 0, tile + r0 * kConvTileColumns + (q - first),
-                                                      kConvTileColumns);
-        }
+      if (panel_outer) {
+        for (index_t panel = panel0; panel < panel1; ++panel)
+          for (index_t q = first; q < last; q += NR) product(k0, kc, panel, q);
+      } else {
+        for (index_t q = first; q < last; q += NR)
+          for (index_t panel = panel0; panel < panel1; ++panel) product(k0, kc, panel, q);
       }
     }
-    // Scatter the real columns: runs of one output row.
+    // Scatter the real columns of this item's channels: runs of one output row.
+    const index_t i0 = panels.first(panel0), i1 = panel1 < panels.count ? panels.first(panel1) : M;
     T* const out = output + (n0 * s.out_channels + g * M) * out_plane + row0 * pl.out_w;
     for (index_t q = first; q < last;) {
       const index_t image = q / pl.image_columns(), within = q % pl.image_columns();
@@ -193,7 +212,7 @@ void conv_implicit_gemm(const T* input, const T* bias, T* output, const ConvPlan
       const index_t run = std::min(last - q, pl.out_w - x);
       T* dst = out + image * s.out_channels * out_plane + r * pl.out_w + x;
       const T* src = tile + (q - first);
-      for (index_t i = 0; i < M; ++i) copy_run(src + i * kConvTileColumns, run, dst + i * out_plane);
+      for (index_t i = i0; i < i1; ++i) copy_run(src + i * kConvTileColumns, run, dst + i * out_plane);
       q += run;
     }
   });
@@ -263,6 +282,12 @@ void conv(const ConvPlan<D>& plan, const T* input, const T* weight, const T* bia
       return;
     case ConvAlgorithm::Im2colGemm:
       detail::conv_im2col_gemm(input, weight, bias, output, plan, workspace);
+      return;
+    case ConvAlgorithm::Winograd:
+      detail::conv_winograd<T, D>(plan.winograd, s.batch, plan.workers, input, weight, bias, output, workspace,
+                                  [](index_t workers, index_t items, const auto& body) {
+                                    detail::conv_parallel_items(workers, items, body);
+                                  });
       return;
     default:
       break;

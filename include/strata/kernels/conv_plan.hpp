@@ -21,11 +21,25 @@
 ///    long reduction (ResNet's 7x7 stages), where the implicit GEMM computes
 ///    many dropped columns around each small plane and its strips are mostly
 ///    tails (see conv_prefers_im2col).
+///  - Winograd (stride 1, dilation 1, kernel 3 or 3 x 3, and 5 x 5;
+///    winograd.hpp): F(4 x 4, 3 x 3) tiles, 4x fewer multiplications than the
+///    direct sum (F(4, 3) in 1-d, F(2 x 2, 5 x 5) for 5 x 5), the products as
+///    GEMMs on the register tiles. Chosen for 3 x 3 layers with enough
+///    channels and tiles to fill the tiles (see conv_prefers_winograd).
+///    Its rounding differs from the direct sum's: the error stays within
+///    the conformance bound every layer is held to (tests/kernels/winograd_test.cpp
+///    states and checks its own, relative to sum|terms|, about 10x the direct
+///    path's typical error for float), but it is not the direct path's rounding.
+///    For the direct path's rounding: ConvOptions::algorithm(ConvAlgorithm::ImplicitGemm)
+///    per layer, or set_winograd_enabled(false) for every plan made after it
+///    (process-wide, thread-safe; Auto then never picks Winograd, an explicit
+///    ConvAlgorithm::Winograd still runs it).
 /// Every algorithm is selectable (plan_conv's `algorithm`, ConvOptions::algorithm)
 /// and tested against the others; the benchmark shows each beside libtorch.
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <string>
 
@@ -37,14 +51,15 @@
 #include "strata/kernels/conv_shape.hpp"
 #include "strata/kernels/depthwise.hpp"
 #include "strata/kernels/im2col.hpp"
+#include "strata/kernels/winograd.hpp"
 
 namespace strata {
 namespace kernels {
 
 /// How a convolution is computed (see the file comment for each).
-enum class ConvAlgorithm { Auto, Pointwise, Depthwise, ImplicitGemm, Im2colGemm };
+enum class ConvAlgorithm { Auto, Pointwise, Depthwise, ImplicitGemm, Im2colGemm, Winograd };
 
-/// "auto", "pointwise", "depthwise", "implicit_gemm", "im2col_gemm".
+/// "auto", "pointwise", "depthwise", "implicit_gemm", "im2col_gemm", "winograd".
 inline const char* conv_algorithm_name(ConvAlgorithm algorithm) {
   switch (algorithm) {
     case ConvAlgorithm::Auto:
@@ -57,6 +72,8 @@ inline const char* conv_algorithm_name(ConvAlgorithm algorithm) {
       return "implicit_gemm";
     case ConvAlgorithm::Im2colGemm:
       return "im2col_gemm";
+    case ConvAlgorithm::Winograd:
+      return "winograd";
   }
   return "?";
 }
@@ -125,6 +142,35 @@ bool conv_prefers_im2col(const ConvShape<D>& s) {
   return saturating_numel(s.output) <= 64 && k >= 256;
 }
 
+namespace detail {
+inline std::atomic<bool>& winograd_switch() {
+  static std::atomic<bool> enabled{true};
+  return enabled;
+}
+}  // namespace detail
+
+/// Lets ConvAlgorithm::Auto choose Winograd (the default), or not: with
+/// false, every plan made afterwards rounds like the direct path (see the top
+/// of this file). Process-wide and thread-safe, read once per plan; an
+/// explicit ConvAlgorithm::Winograd is not affected.
+/// Example: `strata::kernels::set_winograd_enabled(false);`
+inline void set_winograd_enabled(bool enabled) { detail::winograd_switch().store(enabled); }
+
+/// Whether ConvAlgorithm::Auto may choose Winograd (set_winograd_enabled).
+inline bool winograd_enabled() { return detail::winograd_switch().load(); }
+
+/// True when ConvAlgorithm::Auto prefers Winograd to the implicit GEMM:
+/// a 3 x 3 kernel, stride and dilation 1, at least 32 input and output
+/// channels per group and an output plane of at least 8 x 8; measured, F(4 x 4,
+/// 3 x 3) then takes 0.5-0.8x the implicit GEMM's time. Fewer channels
+/// leave the transforms dominant, smaller planes mostly partial tiles.
+template <std::size_t D>
+bool conv_prefers_winograd(const ConvShape<D>& s) {
+  if (D != 2 || !conv_is_winograd(s) || s.kernel[0] != 3) return false;
+  const index_t in = s.in_channels / s.groups, out = s.out_channels / s.groups;
+  return in >= 32 && out >= 32 && in <= 4096 && s.output[0] >= 8 && s.output[1] >= 8;
+}
+
 /// One convolution call, planned: the geometry, the algorithm, how the work
 /// is cut into items for the workers, and the workspace it needs. Build it
 /// with plan_conv; run it with kernels::conv.
@@ -136,6 +182,7 @@ struct ConvPlan {
   index_t K = 0;             ///< reduction: in_channels / groups * prod(kernel)
   index_t image_blocks = 1;  ///< implicit GEMM: blocks of images per group
   index_t bands = 1;         ///< implicit GEMM: bands of output rows per block of images
+  index_t channel_splits = 1;  ///< implicit GEMM: ranges of output channels (whole panels) per block
   index_t tiles = 1;         ///< tiles of columns per image (or block)
   index_t tile_columns = 0;  ///< im2col: output columns per tile
   index_t items = 0;         ///< work items in all
@@ -144,6 +191,7 @@ struct ConvPlan {
   index_t buffer = 0;        ///< elements of one worker's buffer
   ConvPlanes planes;         ///< implicit GEMM and depthwise
   Im2colPlan im2col;         ///< im2col + GEMM
+  WinogradPlan winograd;     ///< Winograd
 
   /// Elements of workspace kernels::conv needs for this plan.
   index_t workspace() const { return packed + workers * buffer; }
@@ -188,10 +236,20 @@ void plan_implicit_gemm(ConvPlan<D>& p, index_t threads, const char* who) {
   } else {
     rows = std::clamp<index_t>(kConvPlaneElements / row - pl.row_reach, 1, pl.out_h);
   }
-  // At least one block per thread, so no two workers lay out the same planes.
+  // At least one work item per thread. Fewer images per block first; then,
+  // for a single small image, ranges of output channels: each worker lays out
+  // the block's planes for itself (they are about the input's size) and
+  // streams only its share of the weight, which is what bounds such layers
+  // (256 x 2304 floats for a 256-channel 3x3 layer, read once per strip);
+  // bands of output rows only when there are too few channels.
   const auto blocks = [&] { return (s.batch + images - 1) / images * ((pl.out_h + rows - 1) / rows) * s.groups; };
   if (blocks() < threads && images > 1) images = std::max<index_t>(1, s.batch / threads);
-  if (blocks() < threads) rows = std::max<index_t>(1, std::min(rows, (pl.out_h + threads - 1) / threads));
+  const index_t panel_count = ConvPanels(p.M).count;
+  if (blocks() < threads && panel_count >= 2 * threads) {
+    p.channel_splits = std::min(panel_count, (threads + blocks() - 1) / blocks());
+  } else if (blocks() < threads) {
+    rows = std::max<index_t>(1, std::min(rows, (pl.out_h + threads - 1) / threads));
+  }
   pl.images = images;
   pl.rows = rows;
   pl.plane_rows = rows + pl.row_reach;
@@ -199,7 +257,9 @@ void plan_implicit_gemm(ConvPlan<D>& p, index_t threads, const char* who) {
   p.bands = (pl.out_h + rows - 1) / rows;
   const index_t columns = (images - 1) * pl.image_columns() + (rows - 1) * pl.plane_w + pl.out_w;
   p.tiles = (columns + kConvTileColumns - 1) / kConvTileColumns;
-  p.items = sd::checked_mul(sd::checked_mul(sd::checked_mul(s.groups, p.image_blocks, who), p.bands, who), p.tiles, who);
+  p.items = sd::checked_mul(
+      sd::checked_mul(sd::checked_mul(sd::checked_mul(s.groups, p.image_blocks, who), p.bands, who), p.tiles, who),
+      p.channel_splits, who);
   const index_t planes = sd::checked_add(sd::checked_mul(pl.phases, pl.phase_stride(), who), kConvSlack, who);
   p.buffer = sd::checked_add(planes, sd::checked_mul(p.M, kConvTileColumns, who), who);
 }
@@ -248,6 +308,8 @@ ConvPlan<D> plan_conv(const ConvShape<D>& s, int threads = get_num_threads(),
       algorithm = ConvAlgorithm::Pointwise;
     } else if (conv_is_depthwise(s)) {
       algorithm = ConvAlgorithm::Depthwise;
+    } else if (winograd_enabled() && conv_prefers_winograd(s)) {
+      algorithm = ConvAlgorithm::Winograd;
     } else if (conv_prefers_im2col(s)) {
       algorithm = ConvAlgorithm::Im2colGemm;
     } else {
@@ -259,6 +321,8 @@ ConvPlan<D> plan_conv(const ConvShape<D>& s, int threads = get_num_threads(),
   strata::detail::check(algorithm != ConvAlgorithm::Depthwise || conv_is_depthwise(s), who,
                         ": the depthwise algorithm needs groups == in_channels > 1 and a kernel that is not "
                         "pointwise, got groups=", s.groups, " and in_channels=", s.in_channels);
+  strata::detail::check(algorithm != ConvAlgorithm::Winograd || conv_is_winograd(s), who,
+                        ": the winograd algorithm needs stride 1, dilation 1 and a kernel of 3, 3 x 3 or 5 x 5");
   p.algorithm = algorithm;
   const index_t team = std::max(threads, 1);
   switch (algorithm) {
@@ -271,11 +335,50 @@ ConvPlan<D> plan_conv(const ConvShape<D>& s, int threads = get_num_threads(),
     case ConvAlgorithm::Im2colGemm:
       detail::plan_im2col_gemm(p, who);
       break;
+    case ConvAlgorithm::Winograd:
+      p.winograd = make_winograd_plan(s, team, winograd_default_tile(s.kernel[0]), who);
+      p.items = p.winograd.items;
+      p.packed = p.winograd.shared;
+      p.buffer = p.winograd.buffer;
+      break;
     default:
       detail::plan_implicit_gemm(p, team, who);
       break;
   }
   p.workers = std::max<index_t>(1, std::min<index_t>(team, p.items));
+  return p;
+}
+
+/// plan_conv for 3-d convolutions (Conv3d). The phase-plane kernels
+/// (implicit GEMM, depthwise) and Winograd are written in 2-d form, so Auto
+/// chooses Pointwise when it applies and otherwise Im2colGemm, whose column
+/// tiles im2col.hpp fills in 3-d (groups and depthwise layers included);
+/// the im2col refusals (padding or dilation far beyond the input) hold as in 2-d.
+/// Throws strata::Error ("conv: ...") for another explicit algorithm, a
+/// pointwise request on a geometry that is not pointwise, or an int64 overflow.
+template <>
+inline ConvPlan<3> plan_conv<3>(const ConvShape<3>& s, int threads, ConvAlgorithm algorithm) {
+  const char* who = "conv";
+  ConvPlan<3> p;
+  p.shape = s;
+  p.M = s.out_channels / s.groups;
+  p.K = s.in_channels / s.groups;
+  for (index_t k : s.kernel) p.K = strata::detail::checked_mul(p.K, k, who);
+  if (algorithm == ConvAlgorithm::Auto) {
+    algorithm = conv_is_pointwise(s) ? ConvAlgorithm::Pointwise : ConvAlgorithm::Im2colGemm;
+  }
+  strata::detail::check(algorithm == ConvAlgorithm::Pointwise || algorithm == ConvAlgorithm::Im2colGemm, who,
+                        ": the ", conv_algorithm_name(algorithm),
+                        " algorithm is written for 1-d and 2-d convolutions; 3-d ones run im2col_gemm or pointwise");
+  strata::detail::check(algorithm != ConvAlgorithm::Pointwise || conv_is_pointwise(s), who,
+                        ": the pointwise algorithm needs kernel_size 1, stride 1 and no padding");
+  p.algorithm = algorithm;
+  if (algorithm == ConvAlgorithm::Pointwise) {
+    detail::plan_pointwise(p, who);
+  } else {
+    detail::plan_im2col_gemm(p, who);
+  }
+  p.workers = std::max<index_t>(1, std::min<index_t>(std::max(threads, 1), p.items));
   return p;
 }
 
