@@ -78,7 +78,8 @@ TYPED_TEST(PacketMathTest, TanhWithinTheStatedUlps) {
 TYPED_TEST(PacketMathTest, ErfWithinTheStatedUlps) {
   using T = TypeParam;
   auto e = [](long double x) { return std::erf(x); };
-  EXPECT_LE((packet_math_worst<T>(packet_math_erf, e, -7, 7)), 1.5);  // measured 1.35-1.43 near |x| = 1
+  EXPECT_LE((packet_math_worst<T>(packet_math_erf, e, -7, 7)),
+            1.5);  // measured 1.23 (float), 1.43 (double) near |x| = 1
   EXPECT_LE((packet_math_worst<T>(packet_math_erf, e, -1.2, 1.2)), 1.5);
   EXPECT_LE((packet_math_worst<T>(packet_math_erf, e, -1e-3, 1e-3)), 1.0);
 }

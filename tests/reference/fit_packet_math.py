@@ -12,8 +12,8 @@ first, as the header lists them (Horner order):
   exp    e^r = 1 + r + r^2 p(r) on |r| <= ln2/2, relative error; p of degree 4 (float), 9 (double)
   tanh   tanh(a) = a + a^3 p(a^2) on [0, 1] (float, degree 6) / [0, 0.625] (double, degree 10), relative
   erf    erf(a) = a + a s(a^2) on [0, 1], relative; degree 6 (float), 11 (double)
-  erfc   erfc(a) = e^(-a^2) t q(t), t = 1 / (a + 2), on [1, 4] (float, degree 4) / [1, 6] (double,
-         degree 11), absolute error (what erf = 1 - erfc needs)
+  erfc   float: erfc(a) = e^(-a^2) q(a - 1) on [1, 4], q of degree 9; double: erfc(a) = e^(-a^2) t q(t),
+         t = 1 / (a + 2), on [1, 6], q of degree 11; absolute error (what erf = 1 - erfc needs)
 The C++ tests (tests/kernels/packet_math_test.cpp) measure the resulting
 functions against long double.
 """
@@ -69,10 +69,11 @@ def main():
         c = fit(lambda a: mp.erf(a) - a, powers(1, 2, degree + 1), 0, 1,
                 lambda a: 1 / mp.erf(a) if a != 0 else 0, prec)
         show("erf " + prec, c, prec)
-    for prec, degree, top in [("f", 4, 4), ("d", 11, 6)]:
-        basis = [(lambda k: (lambda a: (1 / (a + 2)) ** k))(k) for k in range(degree + 1)]
-        c = fit(lambda a: mp.erfc(a) * mp.exp(a * a) * (a + 2), basis, 1, top, lambda a: mp.exp(-a * a) / (a + 2), prec)
-        show("erfc " + prec, c, prec)
+    basis = [(lambda k: (lambda a: (a - 1) ** k))(k) for k in range(10)]
+    show("erfc f", fit(lambda a: mp.erfc(a) * mp.exp(a * a), basis, 1, 4, lambda a: mp.exp(-a * a), "f"), "f")
+    basis = [(lambda k: (lambda a: (1 / (a + 2)) ** k))(k) for k in range(12)]
+    c = fit(lambda a: mp.erfc(a) * mp.exp(a * a) * (a + 2), basis, 1, 6, lambda a: mp.exp(-a * a) / (a + 2), "d")
+    show("erfc d", c, "d")
 
 
 if __name__ == "__main__":
