@@ -37,5 +37,7 @@ void add_linear_cases(std::vector<Case>& cases);
 void add_conv_cases(std::vector<Case>& cases);
 /// Element-wise add, SE-gate multiply and mean over H, W (arithmetic_cases.cpp).
 void add_arithmetic_cases(std::vector<Case>& cases);
+/// ReLU, SiLU, GELU, Hardswish, Sigmoid, Tanh, Softmax, LogSoftmax (activation_cases.cpp).
+void add_activation_cases(std::vector<Case>& cases);
 
 }  // namespace strata_bench

@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
   add_linear_cases(cases);
   add_conv_cases(cases);
   add_arithmetic_cases(cases);
+  add_activation_cases(cases);
 
   const std::regex filter(settings.filter);
   std::vector<Case> selected;

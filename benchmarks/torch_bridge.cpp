@@ -100,6 +100,19 @@ Runner torch_mean(const strata::Tensor<float>& x, const std::vector<std::int64_t
   return make_runner({x}, [=] { return at::mean(tx, dims, keepdim); });
 }
 
+Runner torch_activation(const strata::Tensor<float>& x, const std::string& op, std::int64_t dim) {
+  at::Tensor tx = view_of(x);
+  if (op == "relu") return make_runner({x}, [=] { return at::relu(tx); });
+  if (op == "silu") return make_runner({x}, [=] { return at::silu(tx); });
+  if (op == "gelu") return make_runner({x}, [=] { return at::gelu(tx); });
+  if (op == "hardswish") return make_runner({x}, [=] { return at::hardswish(tx); });
+  if (op == "sigmoid") return make_runner({x}, [=] { return at::sigmoid(tx); });
+  if (op == "tanh") return make_runner({x}, [=] { return at::tanh(tx); });
+  if (op == "softmax") return make_runner({x}, [=] { return at::softmax(tx, dim); });
+  if (op == "log_softmax") return make_runner({x}, [=] { return at::log_softmax(tx, dim); });
+  return {};
+}
+
 }  // namespace strata_bench
 
 #else  // no libtorch in this build
@@ -131,6 +144,7 @@ Runner torch_im2col(const strata::Tensor<float>&, const std::vector<std::int64_t
 Runner torch_add(const strata::Tensor<float>&, const strata::Tensor<float>&) { return {}; }
 Runner torch_mul(const strata::Tensor<float>&, const strata::Tensor<float>&) { return {}; }
 Runner torch_mean(const strata::Tensor<float>&, const std::vector<std::int64_t>&, bool) { return {}; }
+Runner torch_activation(const strata::Tensor<float>&, const std::string&, std::int64_t) { return {}; }
 
 }  // namespace strata_bench
 

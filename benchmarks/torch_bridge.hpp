@@ -40,5 +40,7 @@ Runner torch_add(const strata::Tensor<float>& a, const strata::Tensor<float>& b)
 Runner torch_mul(const strata::Tensor<float>& a, const strata::Tensor<float>& b);
 /// at::mean(x, dims, keepdim).
 Runner torch_mean(const strata::Tensor<float>& x, const std::vector<std::int64_t>& dims, bool keepdim);
+/// at::<op>(x) for op relu, silu, gelu, hardswish, sigmoid or tanh; at::<op>(x, dim) for softmax, log_softmax.
+Runner torch_activation(const strata::Tensor<float>& x, const std::string& op, std::int64_t dim = -1);
 
 }  // namespace strata_bench
