@@ -88,6 +88,45 @@ strata::nn::Sequential<T> conv2d_norm(index_t in, index_t out, const ConvNormOpt
   return strata::nn::Sequential<T>(o.conv<T>(in, out), o.norm<T>(out));
 }
 
+/// Appends `child` to `out` when it is an M (shared, not copied); false otherwise.
+template <typename M, typename T>
+bool push_back_as(strata::nn::Sequential<T>& out, const std::shared_ptr<strata::nn::Module<T>>& child) {
+  const std::shared_ptr<M> typed = std::dynamic_pointer_cast<M>(child);
+  if (typed) out.push_back(typed);
+  return typed != nullptr;
+}
+
+/// A chain computing what `seq` computes in eval mode with every Conv2d -> BatchNorm2d pair folded
+/// into one Conv2d (strata::nn::fuse_conv_bn_eval), nested Sequentials (Conv2dNormActivation)
+/// folded alike; children of the types `Kept` (activations, blocks) are shared into it as they are.
+/// For inference, once after load_state_dict: `seq` itself is left unchanged.
+/// Example: `auto folded = fold_batchnorms<float, ReLU6<float>>(conv);  // Conv2d, ReLU6, Conv2d`
+/// Throws strata::Error for a child of another type.
+template <typename T, typename... Kept>
+strata::nn::Sequential<T> fold_batchnorms(const strata::nn::Sequential<T>& seq) {
+  using namespace strata::nn;
+  Sequential<T> out;
+  const auto n = static_cast<index_t>(seq.size());
+  for (index_t i = 0; i < n; ++i) {
+    const std::shared_ptr<Module<T>> child = seq.ptr(i);
+    if (const auto conv = std::dynamic_pointer_cast<Conv2d<T>>(child)) {
+      const auto bn = i + 1 < n ? std::dynamic_pointer_cast<BatchNorm2d<T>>(seq.ptr(i + 1)) : nullptr;
+      if (bn) {
+        out.push_back(fuse_conv_bn_eval(*conv, *bn));
+        ++i;
+      } else {
+        out.push_back(conv);
+      }
+    } else if (const auto inner = std::dynamic_pointer_cast<Sequential<T>>(child)) {
+      out.push_back(fold_batchnorms<T, Kept...>(*inner));
+    } else if (!(push_back_as<Kept>(out, child) || ...)) {
+      throw strata::Error("fold_batchnorms: child " + std::to_string(i) + " is a " + child->name() +
+                          ", not a type to keep");
+    }
+  }
+  return out;
+}
+
 /// torchvision.ops.SqueezeExcitation: the input times a per-channel gate
 /// scale_activation(fc2(activation(fc1(mean over H, W)))), fc1 and fc2 1x1
 /// convolutions with bias. (torchvision's avgpool child, AdaptiveAvgPool2d(1),

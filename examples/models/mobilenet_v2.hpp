@@ -46,7 +46,13 @@ class InvertedResidual : public strata::nn::Module<T> {
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& x) const {
-    return use_res_connect_ ? x + conv->forward(x) : conv->forward(x);
+    const strata::nn::Sequential<T>& body = fused_ ? *fused_ : *conv;
+    return use_res_connect_ ? x + body.forward(x) : body.forward(x);
+  }
+
+  /// Folds the block's BatchNorms into its convolutions (see MobileNetV2::fuse_conv_bn).
+  void fuse_conv_bn() {
+    fused_ = std::make_shared<strata::nn::Sequential<T>>(fold_batchnorms<T, strata::nn::ReLU6<T>>(*conv));
   }
 
   std::string name() const override { return "InvertedResidual"; }
@@ -55,6 +61,7 @@ class InvertedResidual : public strata::nn::Module<T> {
 
  private:
   bool use_res_connect_ = false;
+  std::shared_ptr<strata::nn::Sequential<T>> fused_;  ///< the folded copy of conv, once fuse_conv_bn() made it
 };
 
 /// torchvision's MobileNetV2: a stride-2 stem, 17 inverted residuals, a 1x1
@@ -90,15 +97,29 @@ class MobileNetV2 : public strata::nn::Module<T> {
   }
 
   strata::Tensor<T> forward(const strata::Tensor<T>& input) const {
-    strata::Tensor<T> x = features->forward(input);
+    strata::Tensor<T> x = (fused_features_ ? *fused_features_ : *features).forward(input);
     x = strata::nn::functional::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
     return classifier->forward(x);
+  }
+
+  /// Folds every BatchNorm into the convolution before it, for inference: call once after
+  /// load_state_dict (a later load does not refold). state_dict() keeps listing the loaded tensors.
+  void fuse_conv_bn() {
+    for (std::size_t i = 0; i < features->size(); ++i) {
+      if (auto block = std::dynamic_pointer_cast<InvertedResidual<T>>(features->ptr(static_cast<index_t>(i))))
+        block->fuse_conv_bn();
+    }
+    fused_features_ = std::make_shared<strata::nn::Sequential<T>>(
+        fold_batchnorms<T, strata::nn::ReLU6<T>, InvertedResidual<T>>(*features));
   }
 
   std::string name() const override { return "MobileNetV2"; }
 
   std::shared_ptr<strata::nn::Sequential<T>> features, classifier;
   index_t last_channel = 1280;
+
+ private:
+  std::shared_ptr<strata::nn::Sequential<T>> fused_features_;
 };
 
 /// MobileNetV2 (torchvision.models.mobilenet_v2): 3.5 M parameters with 1000 classes.

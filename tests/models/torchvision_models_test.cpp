@@ -7,6 +7,8 @@
 // tv_formula_tensor below compute alike; a real random ResNet-18 is checked on request
 // (STRATA_TORCHVISION_FULL_DIR, written by the generator's --full-resnet18).
 //
+// MobileNetV2 and ResNet-18 also run with every BatchNorm folded into its convolution.
+//
 // Tolerance: |strata - PyTorch| <= rel_T * s per logit, s = max |logit| of the fixture (the
 // logit scale), rel_float = 1e-4, rel_double = 1e-11. Both sides round every one of 20 to 60
 // layers of sums of up to 4608 products; in float32 PyTorch's own logits differ from its float64
@@ -220,10 +222,14 @@ TYPED_TEST(TorchvisionModelsTest, ResNet18FromTheFormulaAndFused) {
   EXPECT_EQ(net.state_dict().size(), tv_architectures().at("resnet18").size());  // the loaded tensors stay listed
 }
 
-TYPED_TEST(TorchvisionModelsTest, MobileNetV2) {
+TYPED_TEST(TorchvisionModelsTest, MobileNetV2AndFused) {
   using T = TypeParam;
-  tv_check_model<T>("mobilenet_v2", models::mobilenet_v2<T>(10),
-                    strata::io::load_safetensors<T>(kTvDir + "mobilenet_v2.safetensors"));
+  auto net = models::mobilenet_v2<T>(10);
+  net.load_state_dict(strata::io::load_safetensors<T>(kTvDir + "mobilenet_v2.safetensors"));
+  const TvIo<T> io = tv_load_io<T>(kTvDir + "mobilenet_v2_io.safetensors");
+  tv_expect_logits("mobilenet_v2", net.forward(io.input), io.logits);
+  net.fuse_conv_bn();  // 52 conv + bn pairs folded
+  tv_expect_logits("mobilenet_v2 fused", net.forward(io.input), io.logits);
 }
 
 TYPED_TEST(TorchvisionModelsTest, MobileNetV3Small) {
