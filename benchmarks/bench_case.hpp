@@ -40,4 +40,8 @@ void add_arithmetic_cases(std::vector<Case>& cases);
 /// ReLU, SiLU, GELU, Hardswish, Sigmoid, Tanh, Softmax, LogSoftmax (activation_cases.cpp).
 void add_activation_cases(std::vector<Case>& cases);
 
+/// Whole models: torchvision's ResNet-18 and MobileNetV2 on [1, 3, 224, 224], libtorch through TorchScript
+/// (model_cases.cpp).
+void add_model_cases(std::vector<Case>& cases);
+
 }  // namespace strata_bench

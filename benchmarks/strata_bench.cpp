@@ -244,6 +244,8 @@ int main(int argc, char** argv) {
   add_arithmetic_cases(cases);
   add_activation_cases(cases);
 
+  add_model_cases(cases);
+
   const std::regex filter(settings.filter);
   std::vector<Case> selected;
   for (Case& c : cases) {

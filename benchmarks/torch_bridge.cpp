@@ -7,8 +7,11 @@
 #include <dlfcn.h>
 
 #include <benchmark/benchmark.h>
+#include <torch/script.h>
 #include <torch/torch.h>
 #include <torch/version.h>
+
+#include <fstream>
 
 namespace strata_bench {
 namespace {
@@ -113,6 +116,28 @@ Runner torch_activation(const strata::Tensor<float>& x, const std::string& op, s
   return {};
 }
 
+Runner torch_script_module(const std::string& path, const strata::Tensor<float>& x, strata::Tensor<float>* output) {
+  if (!std::ifstream(path).good()) return {};
+  torch::jit::Module loaded = torch::jit::load(path);
+  auto module = std::make_shared<torch::jit::Module>(torch::jit::optimize_for_inference(loaded));
+  at::Tensor tx = view_of(x);
+  at::NoGradGuard no_grad;
+  // The profiling executor specialises the graph over the first runs: keep them out of the timing.
+  at::Tensor y;
+  for (int run = 0; run < 3; ++run) y = module->forward({tx}).toTensor();
+  if (output != nullptr) {
+    y = y.contiguous();
+    std::vector<strata::index_t> sizes(y.sizes().begin(), y.sizes().end());
+    *output = strata::Tensor<float>::empty(strata::Shape(sizes));
+    std::copy(y.data_ptr<float>(), y.data_ptr<float>() + y.numel(), output->data());
+  }
+  return [module, tx, keep = x] {
+    at::NoGradGuard no_grad_run;
+    at::Tensor out = module->forward({tx}).toTensor();
+    benchmark::DoNotOptimize(out.data_ptr());
+  };
+}
+
 }  // namespace strata_bench
 
 #else  // no libtorch in this build
@@ -145,6 +170,8 @@ Runner torch_add(const strata::Tensor<float>&, const strata::Tensor<float>&) { r
 Runner torch_mul(const strata::Tensor<float>&, const strata::Tensor<float>&) { return {}; }
 Runner torch_mean(const strata::Tensor<float>&, const std::vector<std::int64_t>&, bool) { return {}; }
 Runner torch_activation(const strata::Tensor<float>&, const std::string&, std::int64_t) { return {}; }
+
+Runner torch_script_module(const std::string&, const strata::Tensor<float>&, strata::Tensor<float>*) { return {}; }
 
 }  // namespace strata_bench
 

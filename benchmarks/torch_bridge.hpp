@@ -43,4 +43,10 @@ Runner torch_mean(const strata::Tensor<float>& x, const std::vector<std::int64_t
 /// at::<op>(x) for op relu, silu, gelu, hardswish, sigmoid or tanh; at::<op>(x, dim) for softmax, log_softmax.
 Runner torch_activation(const strata::Tensor<float>& x, const std::string& op, std::int64_t dim = -1);
 
+/// A whole TorchScript model: torch::jit::load(path), then torch::jit::optimize_for_inference (oneDNN
+/// convolutions; a module that went through it cannot be saved, so it is done here), warmed up, run
+/// on x. Empty when the file does not exist or the build has no libtorch; `output`, when given, gets
+/// the logits of one run.
+Runner torch_script_module(const std::string& path, const strata::Tensor<float>& x, strata::Tensor<float>* output);
+
 }  // namespace strata_bench

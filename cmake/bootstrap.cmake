@@ -1,6 +1,7 @@
 # Developer set-up for a fresh Debian 12 machine: installs what strata's own
-# build needs and is missing (Eigen, nlohmann_json; libtorch-dev and OpenBLAS too
-# when STRATA_WITH_LIBTORCH=ON is passed with -D, before -P; clang and
+# build needs and is missing (Eigen, nlohmann_json; libtorch-dev, OpenBLAS,
+# python3-torch and python3-torchvision too when STRATA_WITH_LIBTORCH=ON is passed
+# with -D, before -P; clang and
 # libclang-rt-dev with STRATA_WITH_FUZZ=ON). Run as `cmake -P cmake/bootstrap.cmake`.
 # Only the README's commands run this; configuring strata never installs anything.
 set(packages)
@@ -17,6 +18,14 @@ endif()
 # GEMMs fall back to the reference BLAS and a side-by-side benchmark says nothing.
 if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/lib/x86_64-linux-gnu/libopenblas.so.0)
   list(APPEND packages libopenblas0)
+endif()
+# The whole-model libtorch rows run TorchScript modules that a Python script exports at build
+# time (benchmarks/export_torchscript_models.py) with Debian's torch and torchvision.
+if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/lib/python3/dist-packages/torch/__init__.py)
+  list(APPEND packages python3-torch)
+endif()
+if(STRATA_WITH_LIBTORCH AND NOT EXISTS /usr/lib/python3/dist-packages/torchvision/__init__.py)
+  list(APPEND packages python3-torchvision)
 endif()
 # The fuzz step (.ci/fuzz, the `fuzz` preset) needs clang and its libFuzzer
 # and sanitizer runtimes, which Debian ships apart from the compiler.
