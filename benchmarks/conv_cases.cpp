@@ -174,6 +174,39 @@ void add_conv_cases(std::vector<Case>& cases) {
                 {16, 33, {3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, algorithm}, Tensor<float>::randn({20, 16, 50, 100}, gen),
                 0);
   }
+  // Winograd (stride 1 only) beside the direct paths above, and the layers
+  // where Auto's choice between them is close.
+  add_conv<2>(cases, "Conv2dResNet128", "Conv2d(128, 128, 3, padding 1) on [1, 128, 28, 28]",
+              {128, 128, {3, 3}, {1, 1}, {1, 1}, {1, 1}}, Tensor<float>::randn({1, 128, 28, 28}, gen), 0);
+  add_conv<2>(cases, "Conv2d5x5", "Conv2d(32, 48, 5, padding 2) on [4, 32, 40, 40]",
+              {32, 48, {5, 5}, {1, 1}, {2, 2}, {1, 1}}, Tensor<float>::randn({4, 32, 40, 40}, gen), 0);
+  for (const auto& [algorithm, label] : {std::pair<ConvAlgorithm, const char*>{ConvAlgorithm::Winograd, "Winograd"},
+                                         std::pair<ConvAlgorithm, const char*>{ConvAlgorithm::ImplicitGemm,
+                                                                               "ImplicitGemm"}}) {
+    const std::string tag = std::string(" [") + strata::kernels::conv_algorithm_name(algorithm) + "]";
+    if (algorithm == ConvAlgorithm::Winograd) {
+      add_conv<2>(cases, "Conv2dResNet_Winograd", "Conv2d(64, 64, 3, padding 1) on [1, 64, 56, 56]" + tag,
+                  {64, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 64, 56, 56}, gen),
+                  0);
+      add_conv<2>(cases, "Conv2dResNet256_Winograd", "Conv2d(256, 256, 3, padding 1) on [1, 256, 14, 14]" + tag,
+                  {256, 256, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm},
+                  Tensor<float>::randn({1, 256, 14, 14}, gen), 0);
+      add_conv<2>(cases, "Conv2dResNet512_Winograd", "Conv2d(512, 512, 3, padding 1) on [1, 512, 7, 7]" + tag,
+                  {512, 512, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 512, 7, 7}, gen),
+                  0);
+    }
+    add_conv<2>(cases, std::string("Conv2dResNetBatch8_") + label, "Conv2d(64, 64, 3, padding 1) on [8, 64, 56, 56]" + tag,
+                {64, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({8, 64, 56, 56}, gen), 0);
+    add_conv<2>(cases, std::string("Conv2dResNet128_") + label, "Conv2d(128, 128, 3, padding 1) on [1, 128, 28, 28]" + tag,
+                {128, 128, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 128, 28, 28}, gen),
+                0);
+    add_conv<2>(cases, std::string("Conv2d5x5_") + label, "Conv2d(32, 48, 5, padding 2) on [4, 32, 40, 40]" + tag,
+                {32, 48, {5, 5}, {1, 1}, {2, 2}, {1, 1}, 1, algorithm}, Tensor<float>::randn({4, 32, 40, 40}, gen), 0);
+    add_conv<2>(cases, std::string("Conv2dSmall32_") + label, "Conv2d(32, 32, 3, padding 1) on [1, 32, 56, 56]" + tag,
+                {32, 32, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, algorithm}, Tensor<float>::randn({1, 32, 56, 56}, gen), 0);
+    add_conv<1>(cases, std::string("Conv1dK3_") + label, "Conv1d(64, 64, 3, padding 1) on [8, 64, 1000]" + tag,
+                {64, 64, {3}, {1}, {1}, {1}, 1, algorithm}, Tensor<float>::randn({8, 64, 1000}, gen), 0);
+  }
   add_bilinear(cases);
   add_im2col(cases);
 }
