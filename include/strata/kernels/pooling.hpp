@@ -4,18 +4,18 @@
 /// planes (kernels/pool_shape.hpp), one skeleton for all three. A 1-D pool
 /// runs as a 2-D one of height 1. Pooling windows are rectangles, so every
 /// output row is computed in two passes: a vertical reduction of the input
-/// rows the window covers (whole rows, vectorised along W), then a
-/// horizontal reduction along that row. For the fixed-stride pools (Max,
-/// Avg) the horizontal pass is tap-major: the reduced row is split into its
-/// `stride` phases (for stride 2, its even and odd elements), so each kernel
-/// tap reads a contiguous run and updates a contiguous run of the output
-/// row, both vectorised; taps and rows that would fall into the padding are
-/// clipped once per tap or per row, never tested per element. Adaptive
-/// windows have no fixed stride: their horizontal pass sums each window's
-/// run. A global average (every output size 1) sums each plane as one run.
-/// Planes go to strata's threads, each worker with its own part of the
-/// workspace. Raw pointers, no checks: the geometry is validated by
-/// nn/conv_geometry.hpp.
+/// rows the window covers (clipped to the input once per row; vectorised
+/// along W with the accumulator in a register), then a horizontal reduction
+/// along that row. For the fixed-stride pools (Max, Avg) the reduced row is
+/// split into its `stride` phases (for stride 2, its even and odd elements,
+/// gathered a packet at a time) inside slots holding the reduction's
+/// identity (-inf, 0), so every kernel tap reads a contiguous run for a
+/// whole packet of output columns: no bound check and no scalar tail in the
+/// inner loop, whatever the padding. Adaptive windows have no fixed stride:
+/// their horizontal pass sums each window's run. A global average (every
+/// output size 1) sums each plane as one run. Planes go to strata's threads,
+/// each worker with its own part of the workspace. Raw pointers, no checks:
+/// the geometry is validated by nn/conv_geometry.hpp.
 
 #include <algorithm>
 #include <array>
@@ -84,43 +84,42 @@ struct PoolSumOp {
   }
 };
 
-/// dst[i] = Op(a[i], b[i]) for i < n; dst may be a.
-template <typename Op, typename T>
-void pool_combine_run(T* dst, const T* a, const T* b, index_t n) {
-  namespace ei = Eigen::internal;
-  constexpr index_t P = packet_size<T>();
-  index_t i = 0;
-  for (; i + P <= n; i += P) ei::pstoreu(dst + i, Op::packet(ei::ploadu<Packet<T>>(a + i), ei::ploadu<Packet<T>>(b + i)));
-  for (; i < n; ++i) dst[i] = Op::scalar(a[i], b[i]);
-}
-
 /// A run of input indices: `count` of them from `first`.
 struct PoolRange {
   index_t first = 0;
   index_t count = 0;
 };
 
-/// One horizontal kernel tap of a fixed-stride pool, clipped to the input:
-/// for the output columns [lo, hi) it reads the split row at source + ow.
+/// One horizontal kernel tap of a fixed-stride pool: output column ow reads
+/// the split row at source + ow (padding slots hold the reduction's identity).
 struct PoolTap {
-  index_t lo = 0;
-  index_t hi = 0;
   index_t source = 0;
 };
 
 /// Everything a call computes once before the planes: the call as 2-D, the
-/// input rows of each output row, the horizontal taps (Max, Avg), the
-/// column windows (AdaptiveAvg), the average's divisors, the workers.
+/// input rows of each output row, the horizontal taps and the split row's
+/// layout (Max, Avg), the column windows (AdaptiveAvg), the average's
+/// divisors, and the size of a worker's buffer.
+///
+/// The split row of a fixed-stride pool holds the vertically reduced row as
+/// its `stride` phases (phase r: elements r, r + stride, ...), each phase
+/// between `lead` slots before and enough slots after that every tap can
+/// read a whole padded output row, [0, out_padded), without a bound check.
 template <typename T>
 struct PoolTables {
   PoolShape<2> s;
   bool global = false;               ///< AdaptiveAvg with every output size 1
   index_t row_step = 1;              ///< input rows between two taps of a row range
   std::vector<PoolRange> rows;       ///< per output row
-  std::vector<PoolTap> taps;         ///< Max, Avg: the taps that reach the input
+  std::vector<PoolTap> taps;         ///< Max, Avg: the taps that reach the input, in kernel order
+  index_t phases = 1;                ///< Max, Avg: phases of the split row, min(stride, W)
+  index_t lead = 0;                  ///< Max, Avg: identity slots before each phase
+  index_t phase_stride = 0;          ///< Max, Avg: elements from one phase's slots to the next's
+  index_t out_padded = 0;            ///< output columns rounded up to whole packets
   std::vector<PoolRange> cols;       ///< AdaptiveAvg: per output column
   std::vector<index_t> row_divisor;  ///< Avg: the divisor's factor of each output row
-  std::vector<T> col_divisor;        ///< Avg: the divisor's factor of each output column
+  std::vector<T> col_divisor;        ///< Avg: the divisor's factor of each column (out_padded, 1 past OW)
+  index_t buffer = 0;                ///< elements of one worker's buffer
 };
 
 /// A 1-D geometry as the 2-D one of height 1.
@@ -170,6 +169,7 @@ inline index_t avg_pool_window_size(index_t o, index_t n, index_t kernel, index_
 
 template <typename T, std::size_t D>
 PoolTables<T> pool_tables(const PoolShape<D>& shape) {
+  constexpr index_t P = packet_size<T>();
   PoolTables<T> t;
   t.s = pool_as_2d(shape);
   const PoolShape<2>& s = t.s;
@@ -180,40 +180,50 @@ PoolTables<T> pool_tables(const PoolShape<D>& shape) {
     for (index_t o = 0; o < OH; ++o) t.rows[o] = adaptive_pool_window(o, H, OH);
     t.cols.resize(static_cast<std::size_t>(OW));
     for (index_t o = 0; o < OW; ++o) t.cols[o] = adaptive_pool_window(o, W, OW);
+    t.buffer = t.global ? 0 : W;
     return t;
   }
   t.row_step = s.dilation[0];
   for (index_t o = 0; o < OH; ++o) {
     t.rows[o] = pool_window_taps(o, H, s.kernel[0], s.stride[0], s.padding[0], s.dilation[0]);
   }
+  t.out_padded = (OW + P - 1) / P * P;
   // Only the taps some output column reads inside the input: with a kernel far
   // wider than the input (padding up to half of it) most taps read padding only.
   const index_t sw = s.stride[1], pw = s.padding[1], dw = s.dilation[1];
   const index_t first_tap = std::max<index_t>(0, pool_ceil_div(pw - (OW - 1) * sw, dw));
   const index_t end_tap = std::min(s.kernel[1], pool_ceil_div(pw + W, dw));
-  // The split row holds phase r (elements r, r + sw, ...) at phase_base(r).
-  const index_t whole = W / sw, extra = W % sw;
+  t.phases = std::min(sw, W);
+  const index_t longest = (W + sw - 1) / sw;  // phase 0 is the longest
+  std::vector<std::pair<index_t, index_t>> phase_and_shift;
+  index_t lead = 0, trail = 0;
   for (index_t j = first_tap; j < end_tap; ++j) {
     const index_t offset = j * dw - pw;  // input index of output column ow: ow * sw + offset
-    PoolTap tap;
-    tap.lo = offset >= 0 ? 0 : pool_ceil_div(-offset, sw);
-    tap.hi = std::min(OW, pool_ceil_div(W - offset, sw));
-    if (tap.hi <= tap.lo) continue;
-    const index_t phase = offset - pool_floor_div(offset, sw) * sw;
-    const index_t phase_base = sw == 1 ? 0 : phase * whole + std::min(phase, extra);
-    tap.source = phase_base + pool_floor_div(offset, sw);
-    t.taps.push_back(tap);
+    const index_t lo = offset >= 0 ? 0 : pool_ceil_div(-offset, sw);
+    const index_t hi = std::min(OW, pool_ceil_div(W - offset, sw));
+    if (hi <= lo) continue;
+    const index_t shift = pool_floor_div(offset, sw);  // column ow reads its phase's element ow + shift
+    phase_and_shift.emplace_back(offset - shift * sw, shift);
+    lead = std::max(lead, -shift);
+    trail = std::max(trail, t.out_padded + shift - longest);
+  }
+  t.lead = lead;
+  t.phase_stride = lead + longest + trail;
+  for (const auto& [phase, shift] : phase_and_shift) {
+    t.taps.push_back({phase * t.phase_stride + lead + shift});
   }
   if (s.mode == PoolMode::Avg && s.divisor_override == 0) {
     t.row_divisor.resize(static_cast<std::size_t>(OH));
     for (index_t o = 0; o < OH; ++o) {
       t.row_divisor[o] = avg_pool_window_size(o, H, s.kernel[0], s.stride[0], s.padding[0], s.count_include_pad);
     }
-    t.col_divisor.resize(static_cast<std::size_t>(OW));
+    t.col_divisor.assign(static_cast<std::size_t>(t.out_padded), T(1));
     for (index_t o = 0; o < OW; ++o) {
       t.col_divisor[o] = T(avg_pool_window_size(o, W, s.kernel[1], sw, pw, s.count_include_pad));
     }
   }
+  // The vertically reduced row, the split row, one padded output row.
+  t.buffer = W + t.phases * t.phase_stride + t.out_padded;
   return t;
 }
 
@@ -221,86 +231,145 @@ PoolTables<T> pool_tables(const PoolShape<D>& shape) {
 template <typename T>
 double pool_plane_sum(const T* x, index_t n) {
   namespace ei = Eigen::internal;
+  using Vec = Packet<T>;
   constexpr index_t P = packet_size<T>(), kBlock = 64 * P;
   double total = 0;
   for (index_t begin = 0; begin < n; begin += kBlock) {
     const index_t end = std::min(n, begin + kBlock);
     index_t i = begin;
-    T sum = 0;
-    if (end - begin >= 2 * P) {
-      Packet<T> a = ei::ploadu<Packet<T>>(x + i), b = ei::ploadu<Packet<T>>(x + i + P);
-      for (i += 2 * P; i + 2 * P <= end; i += 2 * P) {
-        a = ei::padd(a, ei::ploadu<Packet<T>>(x + i));
-        b = ei::padd(b, ei::ploadu<Packet<T>>(x + i + P));
-      }
-      sum = ei::predux(ei::padd(a, b));
+    Vec a = ei::pset1<Vec>(T(0)), b = a;
+    for (; i + 2 * P <= end; i += 2 * P) {
+      a = ei::padd(a, ei::ploadu<Vec>(x + i));
+      b = ei::padd(b, ei::ploadu<Vec>(x + i + P));
     }
+    if (i + P <= end) a = ei::padd(a, ei::ploadu<Vec>(x + i)), i += P;
+    T sum = ei::predux(ei::padd(a, b));
     for (; i < end; ++i) sum += x[i];
     total += static_cast<double>(sum);
   }
   return total;
 }
 
-/// One output row of a fixed-stride pool from its vertically reduced input
-/// row `row` (W values). `split` has room for W values.
+/// dst[i] = Op over k < count of rows[k * step + i], for i < n (count >= 1):
+/// one packet of columns at a time with its accumulator in a register; the
+/// last packet overlaps the one before instead of a scalar tail.
 template <typename Op, typename T>
-void pool_row_taps(const PoolTables<T>& t, const T* row, T* split, index_t oh, T* out) {
-  const PoolShape<2>& s = t.s;
-  const index_t W = s.input[1], OW = s.output[1], sw = s.stride[1];
-  const T* source = row;
-  if (sw > 1) {
-    // Phase r holds row[r], row[r + sw], ...: each tap then reads a contiguous run.
-    T* to = split;
-    for (index_t r = 0; r < std::min(sw, W); ++r) {
-      for (index_t i = r; i < W; i += sw) *to++ = row[i];
+void pool_vertical(const T* rows, index_t count, index_t step, index_t n, T* dst) {
+  namespace ei = Eigen::internal;
+  using Vec = Packet<T>;
+  constexpr index_t P = packet_size<T>();
+  if (n < P) {
+    for (index_t i = 0; i < n; ++i) {
+      T acc = rows[i];
+      for (index_t k = 1; k < count; ++k) acc = Op::scalar(acc, rows[k * step + i]);
+      dst[i] = acc;
     }
-    source = split;
+    return;
   }
-  std::fill(out, out + OW, Op::template identity<T>());
-  for (const PoolTap& tap : t.taps) pool_combine_run<Op>(out + tap.lo, out + tap.lo, source + tap.source + tap.lo, tap.hi - tap.lo);
-  if (s.mode == PoolMode::Avg) {
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> values(out, OW);
-    if (s.divisor_override != 0) {
-      values /= T(s.divisor_override);
-    } else {
-      const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> cols(t.col_divisor.data(), OW);
-      values /= T(t.row_divisor[oh]) * cols;
-    }
+  for (index_t i = 0;; i += P) {
+    i = std::min(i, n - P);
+    Vec acc = ei::ploadu<Vec>(rows + i);
+    for (index_t k = 1; k < count; ++k) acc = Op::packet(acc, ei::ploadu<Vec>(rows + k * step + i));
+    ei::pstoreu(dst + i, acc);
+    if (i == n - P) break;
   }
 }
 
+/// dst[i] = src[i * stride] for i < n.
+template <typename T>
+void pool_gather(const T* src, index_t stride, index_t n, T* dst) {
+  namespace ei = Eigen::internal;
+  constexpr index_t P = packet_size<T>();
+  // Eigen's AVX-512 gather computes its offsets in 32 bits.
+  if (n < P || stride > (index_t{1} << 20)) {
+    for (index_t i = 0; i < n; ++i) dst[i] = src[i * stride];
+    return;
+  }
+  for (index_t i = 0;; i += P) {
+    i = std::min(i, n - P);
+    ei::pstoreu(dst + i, ei::pgather<T, Packet<T>>(src + i * stride, stride));
+    if (i == n - P) break;
+  }
+}
+
+/// One output row of a fixed-stride pool, after the vertical pass left the
+/// reduced row in the split row's phases: every packet of output columns
+/// reduces its taps in registers, then divides (Avg).
+template <typename Op, typename T>
+void pool_row_taps(const PoolTables<T>& t, const T* split, index_t oh, T* out) {
+  namespace ei = Eigen::internal;
+  using Vec = Packet<T>;
+  constexpr index_t P = packet_size<T>();
+  const PoolShape<2>& s = t.s;
+  const bool avg = s.mode == PoolMode::Avg;
+  const Vec override_divisor = ei::pset1<Vec>(T(s.divisor_override != 0 ? s.divisor_override : 1));
+  const Vec row_divisor = ei::pset1<Vec>(T(t.row_divisor.empty() ? 1 : t.row_divisor[oh]));
+  for (index_t c = 0; c < t.out_padded; c += P) {
+    Vec acc = ei::pset1<Vec>(Op::template identity<T>());
+    for (const PoolTap& tap : t.taps) acc = Op::packet(acc, ei::ploadu<Vec>(split + tap.source + c));
+    if (avg) {
+      acc = s.divisor_override != 0
+                ? ei::pdiv(acc, override_divisor)
+                : ei::pdiv(acc, ei::pmul(row_divisor, ei::ploadu<Vec>(t.col_divisor.data() + c)));
+    }
+    ei::pstoreu(out + c, acc);
+  }
+}
+
+/// Fills every slot of a worker's split row with the identity (the phases'
+/// interiors are overwritten row by row; the slots around them stay).
+template <typename Op, typename T>
+void pool_fill_split(const PoolTables<T>& t, T* split) {
+  std::fill(split, split + t.phases * t.phase_stride, Op::template identity<T>());
+}
+
 /// One plane: every output row, vertical pass then horizontal pass.
-/// `buffer` has room for 2 * W values.
 template <typename Op, typename T>
 void pool_plane(const PoolTables<T>& t, const T* x, T* y, T* buffer) {
   const PoolShape<2>& s = t.s;
-  const index_t W = s.input[1], OH = s.output[0], OW = s.output[1];
+  const index_t W = s.input[1], OH = s.output[0], OW = s.output[1], sw = s.stride[1];
   T* const vertical = buffer;
   T* const split = buffer + W;
+  T* const row_out = split + t.phases * t.phase_stride;
   for (index_t oh = 0; oh < OH; ++oh) {
     const PoolRange rows = t.rows[oh];
-    const T* row = x + rows.first * W;
-    if (rows.count == 0) {
-      std::fill(vertical, vertical + W, Op::template identity<T>());  // every tap in the padding
-      row = vertical;
-    } else if (rows.count > 1) {
-      const index_t step = t.row_step * W;
-      pool_combine_run<Op>(vertical, row, row + step, W);
-      for (index_t k = 2; k < rows.count; ++k) pool_combine_run<Op>(vertical, vertical, row + k * step, W);
-      row = vertical;
-    }
+    const T* first = x + rows.first * W;
     T* out = y + oh * OW;
-    if (s.mode != PoolMode::AdaptiveAvg) {
-      pool_row_taps<Op>(t, row, split, oh, out);
+    if (s.mode == PoolMode::AdaptiveAvg) {
+      const T* row = first;
+      if (rows.count > 1) {
+        pool_vertical<Op>(first, rows.count, W, W, vertical);
+        row = vertical;
+      }
+      // torch's order: the window's sum divided by its height, then by its width.
+      for (index_t ow = 0; ow < OW; ++ow) {
+        const PoolRange cols = t.cols[ow];
+        T sum = 0;
+        for (index_t i = 0; i < cols.count; ++i) sum += row[cols.first + i];
+        out[ow] = sum / T(rows.count) / T(cols.count);
+      }
       continue;
     }
-    // torch's order: the window's sum divided by its height, then by its width.
-    for (index_t ow = 0; ow < OW; ++ow) {
-      const PoolRange cols = t.cols[ow];
-      T sum = 0;
-      for (index_t i = 0; i < cols.count; ++i) sum += row[cols.first + i];
-      out[ow] = sum / T(rows.count) / T(cols.count);
+    const index_t step = t.row_step * W;
+    if (rows.count == 0) {  // every tap in the padding: phases of identities
+      for (index_t r = 0; r < t.phases; ++r) {
+        T* phase = split + r * t.phase_stride + t.lead;
+        std::fill(phase, phase + (W - r + sw - 1) / sw, Op::template identity<T>());
+      }
+    } else if (sw == 1) {
+      pool_vertical<Op>(first, rows.count, step, W, split + t.lead);
+    } else {
+      const T* row = first;
+      if (rows.count > 1) {
+        pool_vertical<Op>(first, rows.count, step, W, vertical);
+        row = vertical;
+      }
+      for (index_t r = 0; r < t.phases; ++r) {
+        pool_gather(row + r, sw, (W - r + sw - 1) / sw, split + r * t.phase_stride + t.lead);
+      }
     }
+    pool_row_taps<Op>(t, split, oh, row_out);
+    copy_run(row_out, OW, out);
   }
 }
 
@@ -316,24 +385,19 @@ index_t pool_workers(const PoolTables<T>& t, int threads) {
   return std::max<index_t>(1, std::min<index_t>(threads, t.s.planes / pool_min_planes(t)));
 }
 
-/// Elements of one worker's buffer.
-template <typename T>
-index_t pool_buffer(const PoolTables<T>& t) {
-  return t.global ? 0 : 2 * t.s.input[1];
-}
-
 template <typename Op, typename T>
 void pool_run(const PoolTables<T>& t, const T* input, T* output, T* workspace, index_t workers) {
   const index_t planes = t.s.planes, in_plane = pool_numel(t.s.input), out_plane = pool_numel(t.s.output);
-  const index_t buffer = pool_buffer(t);
   strata::detail::parallel_for(workers, 1, [&](index_t first_worker, index_t end_worker) {
     for (index_t w = first_worker; w < end_worker; ++w) {
+      T* buffer = workspace + w * t.buffer;
+      if (!t.global && t.s.mode != PoolMode::AdaptiveAvg) pool_fill_split<Op>(t, buffer + t.s.input[1]);
       for (index_t p = planes * w / workers, end = planes * (w + 1) / workers; p < end; ++p) {
         const T* x = input + p * in_plane;
         if (t.global) {
           output[p] = static_cast<T>(pool_plane_sum(x, in_plane) / static_cast<double>(in_plane));
         } else {
-          pool_plane<Op>(t, x, output + p * out_plane, workspace + w * buffer);
+          pool_plane<Op>(t, x, output + p * out_plane, buffer);
         }
       }
     }
@@ -349,7 +413,7 @@ STRATA_KERNELS_PACKETS_END
 template <typename T, std::size_t D>
 index_t pool_workspace(const PoolShape<D>& shape, int threads) {
   const auto t = detail::pool_tables<T>(shape);
-  return detail::pool_workers(t, threads) * detail::pool_buffer(t);
+  return detail::pool_workers(t, threads) * t.buffer;
 }
 
 /// Pools shape.planes planes of `input` (each prod(shape.input) contiguous
