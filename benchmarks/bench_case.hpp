@@ -39,6 +39,8 @@ void add_conv_cases(std::vector<Case>& cases);
 void add_arithmetic_cases(std::vector<Case>& cases);
 /// ReLU, SiLU, GELU, Hardswish, Sigmoid, Tanh, Softmax, LogSoftmax (activation_cases.cpp).
 void add_activation_cases(std::vector<Case>& cases);
+/// BatchNorm2d, MaxPool2d (the ResNet stem), AvgPool2d, global AdaptiveAvgPool2d (pool_bn_cases.cpp).
+void add_pool_bn_cases(std::vector<Case>& cases);
 
 /// Whole models: torchvision's ResNet-18 and MobileNetV2 on [1, 3, 224, 224], libtorch through TorchScript
 /// (model_cases.cpp).

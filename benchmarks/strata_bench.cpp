@@ -243,6 +243,7 @@ int main(int argc, char** argv) {
   add_conv_cases(cases);
   add_arithmetic_cases(cases);
   add_activation_cases(cases);
+  add_pool_bn_cases(cases);
 
   add_model_cases(cases);
 

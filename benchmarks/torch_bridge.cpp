@@ -116,6 +116,32 @@ Runner torch_activation(const strata::Tensor<float>& x, const std::string& op, s
   return {};
 }
 
+Runner torch_batch_norm(const strata::Tensor<float>& x, const strata::Tensor<float>& weight,
+                        const strata::Tensor<float>& bias, const strata::Tensor<float>& running_mean,
+                        const strata::Tensor<float>& running_var, double eps) {
+  at::Tensor tx = view_of(x), tw = view_of(weight), tb = view_of(bias), tm = view_of(running_mean),
+             tv = view_of(running_var);
+  return make_runner({x, weight, bias, running_mean, running_var},
+                     [=] { return at::batch_norm(tx, tw, tb, tm, tv, false, 0.1, eps, false); });
+}
+
+Runner torch_max_pool2d(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
+                        const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding) {
+  at::Tensor tx = view_of(x);
+  return make_runner({x}, [=] { return at::max_pool2d(tx, kernel, stride, padding); });
+}
+
+Runner torch_avg_pool2d(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
+                        const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding) {
+  at::Tensor tx = view_of(x);
+  return make_runner({x}, [=] { return at::avg_pool2d(tx, kernel, stride, padding); });
+}
+
+Runner torch_adaptive_avg_pool2d(const strata::Tensor<float>& x, const std::vector<std::int64_t>& output_size) {
+  at::Tensor tx = view_of(x);
+  return make_runner({x}, [=] { return at::adaptive_avg_pool2d(tx, output_size); });
+}
+
 Runner torch_script_module(const std::string& path, const strata::Tensor<float>& x, strata::Tensor<float>* output) {
   if (!std::ifstream(path).good()) return {};
   torch::jit::Module loaded = torch::jit::load(path);
@@ -170,6 +196,19 @@ Runner torch_add(const strata::Tensor<float>&, const strata::Tensor<float>&) { r
 Runner torch_mul(const strata::Tensor<float>&, const strata::Tensor<float>&) { return {}; }
 Runner torch_mean(const strata::Tensor<float>&, const std::vector<std::int64_t>&, bool) { return {}; }
 Runner torch_activation(const strata::Tensor<float>&, const std::string&, std::int64_t) { return {}; }
+Runner torch_batch_norm(const strata::Tensor<float>&, const strata::Tensor<float>&, const strata::Tensor<float>&,
+                        const strata::Tensor<float>&, const strata::Tensor<float>&, double) {
+  return {};
+}
+Runner torch_max_pool2d(const strata::Tensor<float>&, const std::vector<std::int64_t>&,
+                        const std::vector<std::int64_t>&, const std::vector<std::int64_t>&) {
+  return {};
+}
+Runner torch_avg_pool2d(const strata::Tensor<float>&, const std::vector<std::int64_t>&,
+                        const std::vector<std::int64_t>&, const std::vector<std::int64_t>&) {
+  return {};
+}
+Runner torch_adaptive_avg_pool2d(const strata::Tensor<float>&, const std::vector<std::int64_t>&) { return {}; }
 
 Runner torch_script_module(const std::string&, const strata::Tensor<float>&, strata::Tensor<float>*) { return {}; }
 

@@ -42,6 +42,16 @@ Runner torch_mul(const strata::Tensor<float>& a, const strata::Tensor<float>& b)
 Runner torch_mean(const strata::Tensor<float>& x, const std::vector<std::int64_t>& dims, bool keepdim);
 /// at::<op>(x) for op relu, silu, gelu, hardswish, sigmoid or tanh; at::<op>(x, dim) for softmax, log_softmax.
 Runner torch_activation(const strata::Tensor<float>& x, const std::string& op, std::int64_t dim = -1);
+/// at::batch_norm in eval mode (running statistics).
+Runner torch_batch_norm(const strata::Tensor<float>& x, const strata::Tensor<float>& weight,
+                        const strata::Tensor<float>& bias, const strata::Tensor<float>& running_mean,
+                        const strata::Tensor<float>& running_var, double eps);
+/// at::max_pool2d / at::avg_pool2d (ceil_mode false, count_include_pad true) and at::adaptive_avg_pool2d.
+Runner torch_max_pool2d(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
+                        const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding);
+Runner torch_avg_pool2d(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
+                        const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding);
+Runner torch_adaptive_avg_pool2d(const strata::Tensor<float>& x, const std::vector<std::int64_t>& output_size);
 
 /// A whole TorchScript model: torch::jit::load(path), then torch::jit::optimize_for_inference (oneDNN
 /// convolutions; a module that went through it cannot be saved, so it is done here), warmed up, run
