@@ -1,8 +1,8 @@
 #pragma once
 /// \file
-/// strata::nn::Conv1d and Conv2d (torch.nn.Conv1d / Conv2d): ConvOptions<D>,
-/// the shared implementation Conv<D, T>, the Conv1d / Conv2d class templates
-/// and conv_output_shape.
+/// strata::nn::Conv1d, Conv2d and Conv3d (torch.nn.Conv1d / Conv2d / Conv3d):
+/// ConvOptions<D>, the shared implementation Conv<D, T>, the Conv1d / Conv2d /
+/// Conv3d class templates and conv_output_shape.
 
 #include <array>
 #include <cmath>
@@ -113,23 +113,24 @@ class ConvOptions {
 
 using Conv1dOptions = ConvOptions<1>;
 using Conv2dOptions = ConvOptions<2>;
+using Conv3dOptions = ConvOptions<3>;
 
 }  // namespace nn
 
 namespace detail {
 
-/// "Conv1d" / "Conv2d".
+/// "Conv1d" / "Conv2d" / "Conv3d".
 template <std::size_t D>
 constexpr const char* conv_layer_name() {
-  static_assert(D == 1 || D == 2, "strata::nn::Conv<D, T>: D must be 1 or 2");
-  return D == 1 ? "Conv1d" : "Conv2d";
+  static_assert(D >= 1 && D <= 3, "strata::nn::Conv<D, T>: D must be 1, 2 or 3");
+  return D == 1 ? "Conv1d" : D == 2 ? "Conv2d" : "Conv3d";
 }
 
 }  // namespace detail
 
 namespace nn {
 
-/// The output shape a Conv{1,2}d built from `options` gives for an input of
+/// The output shape a Conv{1,2,3}d built from `options` gives for an input of
 /// `input_shape` ((N, C, spatial...) or unbatched (C, spatial...)), found by
 /// the very validation and planning the layer's forward runs, so the two
 /// agree on every input.
@@ -147,8 +148,8 @@ Shape conv_output_shape(const ConvOptions<D>& options, const Shape& input_shape)
   return call.output_shape();
 }
 
-/// A D-dimensional convolution layer (D = 1 or 2), torch.nn.Conv1d / Conv2d;
-/// use it through Conv1d<T> and Conv2d<T>. weight (out_channels,
+/// A D-dimensional convolution layer (D = 1, 2 or 3), torch.nn.Conv1d /
+/// Conv2d / Conv3d; use it through Conv1d<T>, Conv2d<T> and Conv3d<T>. weight (out_channels,
 /// in_channels/groups, kernel...), bias (out_channels) unless bias(false).
 /// Input (N, C_in, spatial...) or unbatched (C_in, spatial...); output
 /// (N, C_out, out...) or (C_out, out...), each out size
@@ -235,6 +236,19 @@ class Conv2d : public Conv<2, T> {
   Conv2d(const Conv2dOptions& options, SkipInit tag) : Conv<2, T>(options, tag) {}
   Conv2d(index_t in_channels, index_t out_channels, ExpandingArray<2> kernel_size)
       : Conv<2, T>(in_channels, out_channels, kernel_size) {}
+};
+
+/// torch.nn.Conv3d: input (N, C_in, D, H, W) or (C_in, D, H, W), output (N, C_out, D_out, H_out, W_out) or
+/// (C_out, D_out, H_out, W_out); every Conv2d option (padding modes, 'same' / 'valid', groups, depthwise).
+/// Example: `strata::nn::Conv3d conv(Conv3dOptions(16, 32, 3).padding(1));  // [2, 16, 16, 32, 32] -> [2, 32, 16, 32, 32]`
+/// Throws strata::Error as Conv<3, T> does.
+template <typename T = float>
+class Conv3d : public Conv<3, T> {
+ public:
+  explicit Conv3d(const Conv3dOptions& options) : Conv<3, T>(options) {}
+  Conv3d(const Conv3dOptions& options, SkipInit tag) : Conv<3, T>(options, tag) {}
+  Conv3d(index_t in_channels, index_t out_channels, ExpandingArray<3> kernel_size)
+      : Conv<3, T>(in_channels, out_channels, kernel_size) {}
 };
 
 }  // namespace nn

@@ -6,7 +6,7 @@
 /// convolution's options and of one call's shapes, each message written once.
 /// The layers (nn/conv.hpp), the functional forms (nn/functional/conv.hpp)
 /// and conv_output_size / same_padding all go through it, and it fills the
-/// kernels' kernels::ConvShape.
+/// kernels' kernels::ConvShape (kernels::ConvTransposeShape for ConvTranspose).
 
 #include <algorithm>
 #include <array>
@@ -19,6 +19,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/core/shape.hpp"
+#include "strata/kernels/col2im.hpp"
 #include "strata/kernels/conv_shape.hpp"
 #include "strata/kernels/pool_shape.hpp"
 #include "strata/nn/expanding_array.hpp"
@@ -135,6 +136,17 @@ void conv_check_hyperparameters(const char* who, const std::array<index_t, D>& s
   }
 }
 
+/// Channel counts > 0 and divisible by groups > 0, torch's messages. Throws strata::Error naming `who`.
+inline void conv_check_channels(const char* who, index_t in_channels, index_t out_channels, index_t groups) {
+  check(in_channels > 0, who, ": expected in_channels > 0, got ", in_channels);
+  check(out_channels > 0, who, ": expected out_channels > 0, got ", out_channels);
+  check(groups > 0, who, ": groups must be a positive integer, got groups=", groups);
+  check(in_channels % groups == 0, who, ": in_channels must be divisible by groups, got in_channels=", in_channels,
+        " and groups=", groups);
+  check(out_channels % groups == 0, who, ": out_channels must be divisible by groups, got out_channels=",
+        out_channels, " and groups=", groups);
+}
+
 /// Resolves a padding option to per-side sizes: explicit values on both
 /// sides, kValid none, kSame torch's split. Throws strata::Error for kSame
 /// with a stride > 1 (kernel, stride and dilation < 1 are left to the other
@@ -163,15 +175,7 @@ PaddingSides<D> conv_resolve_padding(const char* who, const nn::ConvPadding<D>& 
 /// any options class with the same getters. Throws strata::Error naming `who`.
 template <std::size_t D, typename Options>
 PaddingSides<D> conv_check_options(const char* who, const Options& options) {
-  check(options.in_channels() > 0, who, ": expected in_channels > 0, got ", options.in_channels());
-  check(options.out_channels() > 0, who, ": expected out_channels > 0, got ", options.out_channels());
-  check(options.groups() > 0, who, ": groups must be a positive integer, got groups=", options.groups());
-  check(options.in_channels() % options.groups() == 0, who,
-        ": in_channels must be divisible by groups, got in_channels=", options.in_channels(),
-        " and groups=", options.groups());
-  check(options.out_channels() % options.groups() == 0, who,
-        ": out_channels must be divisible by groups, got out_channels=", options.out_channels(),
-        " and groups=", options.groups());
+  conv_check_channels(who, options.in_channels(), options.out_channels(), options.groups());
   conv_check_kernel<D>(who, options.kernel_size().array());
   // A mode read from a file may be any integer cast to the enum; the kernels know only these four.
   const nn::PaddingMode mode = options.padding_mode();
@@ -297,6 +301,113 @@ Shape conv_output_shape_of(const kernels::ConvShape<D>& s, bool batched) {
   sizes.push_back(s.out_channels);
   for (index_t o : s.output) sizes.push_back(o);
   return Shape(std::move(sizes));
+}
+
+// ---- transposed convolution -------------------------------------------------
+// ConvTranspose1d/2d, conv_transpose1d/2d: torch 1.13's output size and checks (the layers'
+// output_size argument is resolved in nn/conv_transpose.hpp, which alone takes it).
+
+/// (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+/// for validated arguments (in >= 0); may be < 1. Throws only on int64 overflow.
+inline index_t conv_transpose_output_size(index_t in, index_t kernel, index_t stride, index_t padding,
+                                          index_t output_padding, index_t dilation, const char* who) {
+  const index_t grown = in > 0 ? checked_mul(in - 1, stride, who) : 0;
+  const index_t plus = checked_add(checked_add(grown, dilated_kernel_size(kernel, dilation, who), who), output_padding,
+                                   who);
+  return plus - checked_add(checked_mul(2, padding, who), in > 0 ? 0 : stride, who);  // both terms >= 0
+}
+
+/// D values as torch's messages show them (torch runs 1-d as 2-d: a 1-d value is the width).
+template <std::size_t D>
+std::array<index_t, 2> conv_transpose_2d(const std::array<index_t, D>& v, index_t height) {
+  return {D == 2 ? v[0] : height, v[D - 1]};
+}
+
+/// output_padding >= 0 and smaller than the stride or the dilation in every
+/// dimension, torch's messages. Throws strata::Error naming `who`.
+template <std::size_t D>
+void conv_transpose_check_output_padding(const char* who, const std::array<index_t, D>& output_padding,
+                                         const std::array<index_t, D>& stride, const std::array<index_t, D>& dilation) {
+  bool smaller = true;
+  for (std::size_t d = 0; d < D; ++d) {
+    check(output_padding[d] >= 0, who, ": negative output_padding is not supported, got output_padding=",
+          conv_list<D>(output_padding));
+    smaller = smaller && (output_padding[d] < stride[d] || output_padding[d] < dilation[d]);
+  }
+  const auto op = conv_transpose_2d<D>(output_padding, 0), st = conv_transpose_2d<D>(stride, 1),
+             dl = conv_transpose_2d<D>(dilation, 1);
+  check(smaller, who, ": output padding must be smaller than either stride or dilation, but got output_padding_height: ",
+        op[0], " output_padding_width: ", op[1], " stride_height: ", st[0], " stride_width: ", st[1],
+        " dilation_height: ", dl[0], " dilation_width: ", dl[1]);
+}
+
+/// A ConvTranspose layer's options: channels, groups, kernel, stride, dilation, padding as
+/// Conv's, output_padding as above, padding_mode zeros. Throws strata::Error naming `who`.
+template <std::size_t D, typename Options>
+void conv_transpose_check_options(const char* who, const Options& o) {
+  conv_check_channels(who, o.in_channels(), o.out_channels(), o.groups());
+  conv_check_kernel<D>(who, o.kernel_size().array());
+  check(o.padding_mode() == nn::PaddingMode::Zeros, who, ": Only \"zeros\" padding mode is supported for ", who);
+  const std::array<index_t, D> padding = o.padding().array();
+  conv_check_hyperparameters<D>(who, o.stride().array(), {padding, padding}, o.dilation().array(), o.groups());
+  conv_transpose_check_output_padding<D>(who, o.output_padding().array(), o.stride().array(), o.dilation().array());
+}
+
+/// Validates one transposed convolution call and returns its geometry (batch 1
+/// for an unbatched input). input (N, C_in, spatial...) or (C_in, spatial...),
+/// weight (C_in, C_out/groups, kernel...), bias_shape null without a bias.
+/// Throws strata::Error naming `who`, with torch's wording.
+template <std::size_t D>
+kernels::ConvTransposeShape<D> conv_transpose_check_shapes(
+    const char* who, const Shape& input_shape, const Shape& weight_shape, const Shape* bias_shape,
+    const std::array<index_t, D>& stride, const std::array<index_t, D>& padding,
+    const std::array<index_t, D>& output_padding, const std::array<index_t, D>& dilation, index_t groups) {
+  conv_check_hyperparameters<D>(who, stride, {padding, padding}, dilation, groups);
+  conv_transpose_check_output_padding<D>(who, output_padding, stride, dilation);
+  constexpr std::size_t rank = D + 2;
+  bool positive = weight_shape.size() == rank;
+  for (index_t s : weight_shape) positive = positive && s >= 1;
+  check(positive, who, ": expected a ", rank, "-D weight (in_channels, out_channels/groups, ", conv_kernel_layout<D>(),
+        ") with positive sizes, got shape ", weight_shape);
+  check(weight_shape[0] % groups == 0, who, ": expected weight to be divisible by ", groups,
+        " (groups) at dimension 0, got weight of size ", weight_shape, " (in_channels must be divisible by groups)");
+  check(input_shape.size() == rank || input_shape.size() == rank - 1, who, ": expected ", rank, "-D input ",
+        conv_input_layout<D>(true), " or ", rank - 1, "-D ", conv_input_layout<D>(false), ", got shape ", input_shape);
+  std::vector<index_t> sizes = input_shape.vec();
+  if (input_shape.size() != rank) sizes.insert(sizes.begin(), 1);
+  const Shape input(sizes);
+  kernels::ConvTransposeShape<D> s;
+  s.batch = input[0];
+  s.in_channels = input[1];
+  s.out_channels = checked_mul(weight_shape[1], groups, who);
+  s.groups = groups;
+  check(s.in_channels == weight_shape[0], who, ": Given transposed=1, weight of size ", weight_shape,
+        ", expected input", input, " to have ", weight_shape[0], " channels, but got ", s.in_channels,
+        " channels instead");
+  if (bias_shape != nullptr) {
+    check(*bias_shape == Shape{s.out_channels}, who, ": Given transposed=1, weight of size ", weight_shape,
+          ", expected bias to be 1-dimensional with ", s.out_channels, " elements, but got bias of size ", *bias_shape,
+          " instead");
+  }
+  bool empty = false, positive_output = true;
+  for (std::size_t d = 0; d < D; ++d) {
+    s.input[d] = input[d + 2];
+    s.kernel[d] = weight_shape[d + 2];
+    s.stride[d] = stride[d];
+    s.padding[d] = padding[d];
+    s.output_padding[d] = output_padding[d];
+    s.dilation[d] = dilation[d];
+    s.output[d] = conv_transpose_output_size(s.input[d], s.kernel[d], stride[d], padding[d], output_padding[d],
+                                             dilation[d], who);
+    empty = empty || s.input[d] == 0;
+    positive_output = positive_output && s.output[d] >= (s.batch == 0 ? 0 : 1);  // torch: an empty batch may give 0
+  }
+  check(s.batch == 0 || !empty, who, ": Only zero batch or zero channel inputs are supported, but got input shape: ",
+        input);
+  check(positive_output, who, ": Given input size per channel: ", conv_by_list<2>(conv_transpose_2d<D>(s.input, 1)),
+        ". Calculated output size per channel: ", conv_by_list<2>(conv_transpose_2d<D>(s.output, 1)),
+        ". Output size is too small");
+  return s;
 }
 
 // ---- pooling ----------------------------------------------------------------

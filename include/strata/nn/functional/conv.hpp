@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// strata::nn::functional::conv1d and conv2d, torch.nn.functional's, and the
+/// strata::nn::functional::conv1d, conv2d and conv3d, torch.nn.functional's, and the
 /// call every convolution entry point makes (the layers and conv_output_shape
 /// too): validate the shapes (nn/conv_geometry.hpp), plan once, run the plan.
 
@@ -127,7 +127,7 @@ Tensor<T> conv_forward(const char* who, const Tensor<T>& input, const Tensor<T>&
   return output;
 }
 
-/// torch.nn.functional.conv{1,2}d: zero padding given as ints, kSame or kValid.
+/// torch.nn.functional.conv{1,2,3}d: zero padding given as ints, kSame or kValid.
 template <std::size_t D, typename T>
 Tensor<T> conv_functional(const char* who, const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
                           const nn::ExpandingArray<D>& stride, const nn::ConvPadding<D>& padding,
@@ -176,6 +176,20 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
                  const ExpandingArray<2>& stride = 1, const ConvPadding<2>& padding = 0,
                  const ExpandingArray<2>& dilation = 1, index_t groups = 1) {
   return strata::detail::conv_functional<2, T>("conv2d", input, weight, bias, stride, padding, dilation, groups);
+}
+
+/// torch.nn.functional.conv3d: input (N, C_in, D, H, W) or (C_in, D, H, W),
+/// weight (C_out, C_in/groups, kD, kH, kW), bias (C_out) or undefined; output
+/// (N, C_out, D_out, H_out, W_out) or unbatched, each size by the conv1d formula.
+/// stride, padding and dilation take one int or {d, h, w}; padding also kValid
+/// or kSame (stride 1 only); padding is zeros.
+/// Example: `auto y = functional::conv3d(x, w, b, 1, 1);  // [2, 16, 16, 32, 32], w [32, 16, 3, 3, 3] -> [2, 32, 16, 32, 32]`
+/// Throws strata::Error ("conv3d: ...") as conv1d does.
+template <typename T>
+Tensor<T> conv3d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(),
+                 const ExpandingArray<3>& stride = 1, const ConvPadding<3>& padding = 0,
+                 const ExpandingArray<3>& dilation = 1, index_t groups = 1) {
+  return strata::detail::conv_functional<3, T>("conv3d", input, weight, bias, stride, padding, dilation, groups);
 }
 
 }  // namespace functional
