@@ -4,7 +4,9 @@
 // file's first comment is the producing torch call, its `output_size` line the
 // list passed to forward). For each case we build the layer from the case's
 // options, copy in torch's weight and bias, run forward on torch's input and
-// compare with torch's output, and with the naive scatter reference.
+// compare with torch's output, and with the naive scatter reference; a case
+// with stride 1, output_padding 0 and padding <= dilation * (kernel - 1) also
+// runs its to_conv form (nn/conversions.hpp) against torch's output.
 //
 // Tolerance: torch and strata each sum at most R = in_channels/groups *
 // prod(kernel_size) rounded products plus the bias per output element, in
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include <strata/nn/conv_transpose.hpp>
+#include <strata/nn/conversions.hpp>
 
 #include "golden_reader.hpp"
 #include "reference_conv_transpose.hpp"
@@ -48,7 +51,7 @@ std::array<index_t, D> conv_transpose_golden_array(const GoldenCase& c, const st
 
 struct ConvTransposeWorst {
   double abs = 0, relative = 0;
-  int cases = 0;
+  int cases = 0, converted = 0;  ///< cases, and those also checked through to_conv
 };
 
 template <std::size_t D, typename T>
@@ -107,6 +110,24 @@ void conv_transpose_golden_case(const GoldenCase& c, ConvTransposeWorst& worst) 
   }
   EXPECT_EQ(failures, 0);
   ++worst.cases;
+
+  // The exact Conv form of a stride-1 case: the same products, so the same bound against torch.
+  bool convertible = output_size.empty();
+  for (std::size_t d = 0; d < D; ++d) {
+    convertible = convertible && stride[d] == 1 && output_padding[d] == 0 && padding[d] <= dilation[d] * (kernel[d] - 1);
+  }
+  if (!convertible) return;
+  const strata::Tensor<T> converted = strata::nn::to_conv(m)(input);
+  ASSERT_EQ(converted.shape(), expected.shape());
+  const std::vector<double> conv_values = strata_test::reference_values(converted);
+  int conv_failures = 0;
+  for (std::size_t i = 0; i < conv_values.size(); ++i) {
+    const double tolerance = 2 * strata_test::reference_tolerance<T>(ref.magnitudes[i], ref.reduction);
+    if (!(std::abs(conv_values[i] - torch[i]) <= tolerance) && conv_failures++ == 0) {
+      ADD_FAILURE() << "to_conv, element " << i << ": " << conv_values[i] << ", torch " << torch[i];
+    }
+  }
+  ++worst.converted;
 }
 
 TEST(ConvTransposeGoldenTest, EveryCaseMatchesPyTorch) {
@@ -133,8 +154,9 @@ TEST(ConvTransposeGoldenTest, EveryCaseMatchesPyTorch) {
   EXPECT_GT(sized, 0);
   EXPECT_GT(f32.cases, 0);
   EXPECT_GT(f64.cases, 0);
+  EXPECT_GE(f32.converted + f64.converted, 10);
   std::cout << "[ golden   ] " << one + two << " ConvTranspose cases (" << one << " 1-d, " << two << " 2-d, " << sized
-            << " with output_size)\n"
+            << " with output_size, " << f32.converted + f64.converted << " also through to_conv)\n"
             << "[ golden   ] float32: max |strata - torch| = " << f32.abs << ", max |diff| / (1 + |torch|) = "
             << f32.relative << "\n"
             << "[ golden   ] float64: max |strata - torch| = " << f64.abs << ", max |diff| / (1 + |torch|) = "

@@ -3,8 +3,10 @@
 // examples, hand-computed values, the naive reference over a grid of
 // options, forward(x, output_size), initialisation, parameters, printing,
 // threads, torch's error messages), conv_transpose_output_shape, and the
-// exact conversions to_conv / to_conv_transpose. The PyTorch golden cases
-// are in conv_transpose_golden_test.cpp.
+// exact conversions to_conv / to_conv_transpose of nn/conversions.hpp (here
+// rather than in conversions_test.cpp, beside the layer they convert). The
+// PyTorch golden cases are in conv_transpose_golden_test.cpp, which also
+// runs to_conv of every stride-1 case against torch's output.
 #include <array>
 #include <cmath>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include <strata/nn/conv_transpose.hpp>
+#include <strata/nn/conversions.hpp>
 
 #include "reference_conv_transpose.hpp"
 #include "test_util.hpp"
@@ -387,6 +390,20 @@ TYPED_TEST(ConvTransposeTest, ConversionsAreExact) {
   EXPECT_LT(strata::max_abs_diff(strata::nn::to_conv_transpose(valid)(x1), valid(x1)),
             strata_test::tolerance<TypeParam>(10));
   EXPECT_LT(strata::max_abs_diff(strata::nn::to_conv(up)(x1), up(x1)), strata_test::tolerance<TypeParam>(10));
+  // 1-d with dilation, groups and no bias: the printed padding is dilation*(k-1) - padding = 2*3 - 1 = 5.
+  ConvTranspose1d<TypeParam> t1(ConvTranspose1dOptions(6, 4, 4).padding(1).dilation(2).groups(2).bias(false));
+  const strata::nn::Conv1d<TypeParam> c1 = strata::nn::to_conv(t1);
+  EXPECT_EQ(conv_transpose_printed(c1),
+            "strata::nn::Conv1d(6, 4, kernel_size=4, stride=1, padding=5, dilation=2, groups=2, bias=false)");
+  EXPECT_EQ(c1.num_parameters(), t1.num_parameters());
+  const Tensor x3 = Tensor::randn({3, 6, 9}, gen);
+  EXPECT_LT(strata::max_abs_diff(c1(x3), t1(x3)), strata_test::tolerance<TypeParam>(10));
+  EXPECT_TRUE(strata_test::same_bits(strata::nn::to_conv_transpose(c1).weight(), t1.weight()));
+  // The converted layer owns its parameters: changing it leaves the original as it was.
+  const Tensor before = t1.weight().clone();
+  strata::nn::Conv1d<TypeParam> owned = strata::nn::to_conv(t1);
+  owned.weight().fill_(TypeParam(3));
+  EXPECT_TRUE(strata_test::same_bits(t1.weight(), before));
   // What has no exact stride-1 form is refused.
   EXPECT_THROW_WITH(strata::nn::to_conv(ConvTranspose2d<TypeParam>(ConvTranspose2dOptions(4, 6, 3).stride(2))),
                     strata::Error, "to_conv: expected a ConvTranspose with stride 1, output_padding 0 and padding <= "

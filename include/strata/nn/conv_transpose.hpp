@@ -16,8 +16,6 @@
 #include "strata/core/generator.hpp"
 #include "strata/core/shape.hpp"
 #include "strata/core/tensor.hpp"
-#include "strata/kernels/conv_transpose.hpp"
-#include "strata/nn/conv.hpp"
 #include "strata/nn/conv_geometry.hpp"
 #include "strata/nn/expanding_array.hpp"
 #include "strata/nn/functional/conv_transpose.hpp"
@@ -270,114 +268,6 @@ class ConvTranspose2d : public ConvTranspose<2, T> {
   ConvTranspose2d(index_t in_channels, index_t out_channels, ExpandingArray<2> kernel_size)
       : ConvTranspose<2, T>(in_channels, out_channels, kernel_size) {}
 };
-
-}  // namespace nn
-
-namespace detail {
-
-/// The layer `Out` (built from `options` without drawing) with the weight of
-/// `from` swapped and flipped (kernels::conv_transpose_swap_weight: a = the
-/// weight's size(0) / groups) and the bias copied.
-template <typename Out, typename Options, typename T>
-Out conv_swapped_layer(const Options& options, const Tensor<T>& weight, const Tensor<T>& bias, index_t groups) {
-  Out layer(options, nn::kSkipInit);
-  const Tensor<T> w = weight.contiguous();
-  const index_t taps = w.numel() / (w.size(0) * w.size(1));
-  kernels::conv_transpose_swap_weight(w.data(), groups, w.size(0) / groups, w.size(1), taps, layer.weight().data());
-  if (bias.defined()) layer.bias().copy_(bias);
-  return layer;
-}
-
-/// to_conv for D = 1, 2: checks the layer is stride 1 without output_padding
-/// and padding <= dilation*(kernel - 1), then builds the convolution.
-template <typename Out, std::size_t D, typename T>
-Out to_conv_impl(const nn::ConvTranspose<D, T>& m) {
-  const nn::ConvTransposeOptions<D>& o = m.options();
-  std::array<index_t, D> padding{};
-  bool exact = true;
-  for (std::size_t d = 0; d < D; ++d) {
-    padding[d] = o.dilation()[d] * (o.kernel_size()[d] - 1) - o.padding()[d];
-    exact = exact && o.stride()[d] == 1 && o.output_padding()[d] == 0 && padding[d] >= 0;
-  }
-  check(exact, "to_conv: expected a ConvTranspose with stride 1, output_padding 0 and padding <= dilation * "
-        "(kernel_size - 1), got ", concat(m));
-  return conv_swapped_layer<Out>(nn::ConvOptions<D>(o.in_channels(), o.out_channels(), o.kernel_size())
-                                     .padding(padding)
-                                     .dilation(o.dilation())
-                                     .groups(o.groups())
-                                     .bias(o.bias()),
-                                 m.weight(), m.bias(), o.groups());
-}
-
-/// to_conv_transpose for D = 1, 2: checks the convolution is stride 1 with
-/// zero padding p <= dilation*(kernel - 1) on both sides, then builds the
-/// transposed convolution.
-template <typename Out, std::size_t D, typename T>
-Out to_conv_transpose_impl(const nn::Conv<D, T>& m) {
-  const nn::ConvOptions<D>& o = m.options();
-  std::array<index_t, D> padding{};
-  bool exact = o.padding_mode() == nn::PaddingMode::Zeros;
-  for (std::size_t d = 0; d < D; ++d) {
-    const index_t extent = o.dilation()[d] * (o.kernel_size()[d] - 1);
-    // 'same' pads extent/2 on both sides when extent is even; 'valid' pads nothing.
-    const index_t p = o.padding().is_explicit() ? o.padding().values()[d] : o.padding().is_same() ? extent / 2 : 0;
-    padding[d] = extent - p;
-    exact = exact && o.stride()[d] == 1 && padding[d] >= 0 && (!o.padding().is_same() || extent % 2 == 0);
-  }
-  check(exact, "to_conv_transpose: expected a Conv with stride 1, padding_mode zeros and the same padding p <= "
-        "dilation * (kernel_size - 1) on both sides, got ", concat(m));
-  return conv_swapped_layer<Out>(nn::ConvTransposeOptions<D>(o.in_channels(), o.out_channels(), o.kernel_size())
-                                     .padding(padding)
-                                     .dilation(o.dilation())
-                                     .groups(o.groups())
-                                     .bias(o.bias()),
-                                 m.weight(), m.bias(), o.groups());
-}
-
-}  // namespace detail
-
-namespace nn {
-
-/// The Conv1d that computes exactly what a stride-1 ConvTranspose1d computes:
-/// same channels, groups, dilation and bias, padding dilation*(k - 1) - padding,
-/// and the weight (in, out/groups, k) turned into (out, in/groups, k) with its
-/// kernel flipped, so to_conv(m)(x) equals m(x) up to rounding. A
-/// convolution runs on strata's faster convolution kernels (and fuses with
-/// BatchNorm). The new layer owns copies of the parameters.
-/// Example: `strata::nn::Conv1d<float> conv = strata::nn::to_conv(strata::nn::ConvTranspose1d(4, 8, 3));  // padding 2`
-/// Throws strata::Error unless stride is 1, output_padding 0 and padding <= dilation*(kernel - 1).
-template <typename T>
-Conv1d<T> to_conv(const ConvTranspose1d<T>& m) {
-  return strata::detail::to_conv_impl<Conv1d<T>>(m);
-}
-
-/// The Conv2d that computes exactly what a stride-1 ConvTranspose2d computes
-/// (per dimension as to_conv of a ConvTranspose1d).
-/// Example: `auto conv = strata::nn::to_conv(strata::nn::ConvTranspose2d(ConvTranspose2dOptions(8, 4, 3).padding(1)));`
-/// Throws strata::Error unless stride is 1, output_padding 0 and padding <= dilation*(kernel - 1).
-template <typename T>
-Conv2d<T> to_conv(const ConvTranspose2d<T>& m) {
-  return strata::detail::to_conv_impl<Conv2d<T>>(m);
-}
-
-/// The reverse of to_conv: the stride-1 ConvTranspose1d that computes what a
-/// stride-1 Conv1d with zero padding p (explicit, 'valid', or 'same' with an
-/// even total) computes, with padding dilation*(k - 1) - p and the flipped,
-/// swapped weight. Example: `auto up = strata::nn::to_conv_transpose(strata::nn::Conv1d(4, 8, 3));`
-/// Throws strata::Error for a stride > 1, another padding mode, an odd 'same'
-/// split, or p > dilation*(kernel - 1).
-template <typename T>
-ConvTranspose1d<T> to_conv_transpose(const Conv1d<T>& m) {
-  return strata::detail::to_conv_transpose_impl<ConvTranspose1d<T>>(m);
-}
-
-/// The reverse of to_conv for Conv2d (per dimension as for Conv1d).
-/// Example: `auto up = strata::nn::to_conv_transpose(strata::nn::Conv2d(Conv2dOptions(4, 8, 3).padding(1)));`
-/// Throws strata::Error as the Conv1d form does.
-template <typename T>
-ConvTranspose2d<T> to_conv_transpose(const Conv2d<T>& m) {
-  return strata::detail::to_conv_transpose_impl<ConvTranspose2d<T>>(m);
-}
 
 }  // namespace nn
 }  // namespace strata
