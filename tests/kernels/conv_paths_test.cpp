@@ -224,7 +224,14 @@ TEST(ConvPlanTest, AutoChoosesByShapeAndRefusesAlgorithmsThatDoNotApply) {
   const auto choice = [](const G2& g) { return strata::kernels::plan_conv(shape_of(g), 1).algorithm; };
   EXPECT_EQ(choice(G2{1, 64, 64, 1, {56, 56}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}}), ConvAlgorithm::Pointwise);
   EXPECT_EQ(choice(G2{1, 64, 64, 64, {56, 56}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::Depthwise);
-  EXPECT_EQ(choice(G2{1, 64, 64, 1, {56, 56}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::ImplicitGemm);
+  const G2 resnet{1, 64, 64, 1, {56, 56}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}};
+  EXPECT_EQ(choice(resnet), ConvAlgorithm::Winograd);
+  // The documented switch sends the same layer back to the direct path, for every plan made after it.
+  strata::kernels::set_winograd_enabled(false);
+  const ConvAlgorithm without_winograd = choice(resnet);
+  strata::kernels::set_winograd_enabled(true);
+  EXPECT_EQ(without_winograd, ConvAlgorithm::ImplicitGemm);
+  EXPECT_EQ(choice(resnet), ConvAlgorithm::Winograd);
   EXPECT_EQ(choice(G2{1, 512, 512, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::Im2colGemm);
   EXPECT_EQ(choice(G2{1, 256, 512, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}}), ConvAlgorithm::Im2colGemm);
   const ConvShape<2> s = shape_of(G2{1, 4, 4, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}});
@@ -236,7 +243,7 @@ TEST(ConvPlanTest, AutoChoosesByShapeAndRefusesAlgorithmsThatDoNotApply) {
   strata::Generator gen(40);
   const auto x = strata::Tensor<float>::randn({2, 4, 6, 6}, gen);
   strata::nn::Conv2d<float> automatic(strata::nn::Conv2dOptions(4, 3, 3).padding(1));
-  for (ConvAlgorithm algorithm : {ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Im2colGemm}) {
+  for (ConvAlgorithm algorithm : {ConvAlgorithm::ImplicitGemm, ConvAlgorithm::Im2colGemm, ConvAlgorithm::Winograd}) {
     strata::nn::Conv2d<float> chosen(strata::nn::Conv2dOptions(4, 3, 3).padding(1).algorithm(algorithm));
     chosen.load_state_dict(automatic.state_dict());
     EXPECT_LT(strata::max_abs_diff(chosen(x), automatic(x)), 1e-5f) << strata::kernels::conv_algorithm_name(algorithm);

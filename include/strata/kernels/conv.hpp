@@ -25,6 +25,7 @@
 #include "strata/kernels/depthwise.hpp"
 #include "strata/kernels/gemm.hpp"
 #include "strata/kernels/im2col.hpp"
+#include "strata/kernels/instances.hpp"
 #include "strata/kernels/simd.hpp"
 
 namespace strata {
@@ -302,6 +303,18 @@ void conv(const ConvPlan<D>& plan, const T* input, const T* weight, const T* bia
     detail::conv_implicit_gemm(input, bias, output, plan, packed, workspace + plan.packed);
   }
 }
+
+#ifdef STRATA_KERNEL_INSTANCE  // kernels/instances.hpp: compiled once per program
+#define STRATA_CONV_INSTANCE(T, D) \
+  STRATA_KERNEL_INSTANCE void conv<T, D>(const ConvPlan<D>&, const T*, const T*, const T*, T*, T*);
+STRATA_CONV_INSTANCE(float, 1)
+STRATA_CONV_INSTANCE(float, 2)
+STRATA_CONV_INSTANCE(float, 3)
+STRATA_CONV_INSTANCE(double, 1)
+STRATA_CONV_INSTANCE(double, 2)
+STRATA_CONV_INSTANCE(double, 3)
+#undef STRATA_CONV_INSTANCE
+#endif
 
 }  // namespace kernels
 }  // namespace strata

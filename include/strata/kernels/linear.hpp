@@ -24,6 +24,7 @@
 #include "strata/core/eigen.hpp"
 #include "strata/core/shape.hpp"
 #include "strata/core/threads.hpp"
+#include "strata/kernels/instances.hpp"
 #include "strata/kernels/simd.hpp"
 
 namespace strata {
@@ -252,6 +253,13 @@ void linear(const T* x, const T* w, const T* b, T* out, index_t M, index_t K, in
     detail::linear_panels(x, ldx, w, b, out, M, K, N);
   }
 }
+
+#ifdef STRATA_KERNEL_INSTANCE  // kernels/instances.hpp: compiled once per program
+STRATA_KERNEL_INSTANCE void linear<float>(const float*, const float*, const float*, float*, index_t, index_t, index_t,
+                                          index_t);
+STRATA_KERNEL_INSTANCE void linear<double>(const double*, const double*, const double*, double*, index_t, index_t,
+                                           index_t, index_t);
+#endif
 
 /// The same with a contiguous x (row stride K).
 template <typename T>
