@@ -188,24 +188,6 @@ namespace detail {
 
 STRATA_KERNELS_PACKETS_BEGIN
 
-/// The transformed filters of one panel: `rows` output channels whose
-/// weights start at w (rows x channels x taps), into u[position * filter_stride
-/// + c * rows + i], the k-major panel layout of conv_micro_kernel (k = c).
-/// gt: taps x filter_stride elements of scratch.
-template <typename T, typename Fh, typename Fw>
-void winograd_panel_filters(const T* w, index_t rows, const WinogradPlan& p, T* gt, T* u) {
-  constexpr index_t taps = Fh::r * Fw::r, P = packet_size<T>();
-  const index_t C = p.channels, J = p.filter_stride, used = C * rows;
-  for (index_t tap = 0; tap < taps; ++tap) std::fill(gt + tap * J + used, gt + (tap + 1) * J, T(0));
-  for (index_t i = 0; i < rows; ++i) {
-    for (index_t c = 0; c < C; ++c) {
-      const T* src = w + (i * C + c) * taps;
-      for (index_t tap = 0; tap < taps; ++tap) gt[tap * J + c * rows + i] = src[tap];
-    }
-  }
-  for (index_t j = 0; j < used; j += P) winograd_filter_packet<T, Fh, Fw>(gt + j, J, u + j);
-}
-
 /// The packet of 4 elements of T (down Eigen's chain of half packets), or
 /// a smaller one where there is none: the unit of the 4-way (de)interleave of
 /// a tile width of 4, Eigen's 4 x 4 transpose (ptranspose of 4 such packets).
@@ -222,6 +204,48 @@ using WinogradQuad = typename WinogradQuadOf<Packet<T>>::type;
 template <typename T>
 constexpr bool winograd_has_quad() {
   return Eigen::internal::unpacket_traits<WinogradQuad<T>>::size == 4;
+}
+
+/// The transformed filters of one panel: `rows` output channels whose
+/// weights start at w (rows x channels x taps), into u[position * filter_stride
+/// + c * rows + i], the k-major panel layout of conv_micro_kernel (k = c).
+/// gt: taps x filter_stride elements of scratch.
+template <typename T, typename Fh, typename Fw>
+void winograd_panel_filters(const T* w, index_t rows, const WinogradPlan& p, T* gt, T* u) {
+  constexpr index_t taps = Fh::r * Fw::r, P = packet_size<T>();
+  const index_t C = p.channels, J = p.filter_stride, used = C * rows;
+  for (index_t tap = 0; tap < taps; ++tap) std::fill(gt + tap * J + used, gt + (tap + 1) * J, T(0));
+  // gt[tap][j] for j = c * rows + i: the filter of (output i, input c) is a
+  // contiguous run of taps; 4 of them at a time are turned tap-major by 4 x 4 transposes.
+  index_t j = 0, c = 0, i = 0;  // j = c * rows + i
+  if constexpr (winograd_has_quad<T>()) {
+    namespace ei = Eigen::internal;
+    using Quad = WinogradQuad<T>;
+    for (; j + 4 <= used; j += 4) {
+      const T* src[4];
+      for (int l = 0; l < 4; ++l) {
+        src[l] = w + (i * C + c) * taps;
+        if (++i == rows) i = 0, ++c;
+      }
+      for (index_t t0 = 0; t0 + 4 <= taps; t0 += 4) {
+        ei::PacketBlock<Quad, 4> block;
+        STRATA_UNROLL
+        for (int l = 0; l < 4; ++l) block.packet[l] = ei::ploadu<Quad>(src[l] + t0);
+        ei::ptranspose(block);
+        STRATA_UNROLL
+        for (int k = 0; k < 4; ++k) ei::pstoreu(gt + (t0 + k) * J + j, block.packet[k]);
+      }
+      for (index_t tap = taps / 4 * 4; tap < taps; ++tap) {
+        for (int l = 0; l < 4; ++l) gt[tap * J + j + l] = src[l][tap];
+      }
+    }
+  }
+  for (; j < used; ++j) {
+    const T* src = w + (i * C + c) * taps;
+    for (index_t tap = 0; tap < taps; ++tap) gt[tap * J + j] = src[tap];
+    if (++i == rows) i = 0, ++c;
+  }
+  for (index_t j = 0; j < used; j += P) winograd_filter_packet<T, Fh, Fw>(gt + j, J, u + j);
 }
 
 /// [tile_w * q_row]: the input column that column x of phase r of the padded
