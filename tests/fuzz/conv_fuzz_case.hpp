@@ -2,7 +2,8 @@
 // The decoder and oracle behind the conv fuzzer (tests/fuzz/conv_fuzz.cpp,
 // libFuzzer) and its corpus replay (tests/fuzz/corpus_replay_test.cpp, a plain
 // GoogleTest run on every build): turns any byte string into one layer call —
-// Conv1d, Conv2d (layer or functional form), Linear or Bilinear, options,
+// Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d (layer or
+// functional form), Linear or Bilinear, options,
 // input shape, layout and data — runs it, and judges the answer:
 //  - strata::Error is a right answer only when the case is invalid by the
 //    rules written out below (torch's, plus strata's allocation limit), which
@@ -21,7 +22,9 @@
 //
 // Byte layout (tests/fuzz/make_seeds.py writes seeds in it; missing bytes read
 // as 0, extra bytes are data):
-//   0: kind % 4: 0 Conv1d, 1 Conv2d, 2 Linear, 3 Bilinear
+//   0: kind: below 240, % 4: 0 Conv1d, 1 Conv2d, 2 Linear, 3 Bilinear; from 240, (byte - 240) % 3:
+//      0 ConvTranspose1d, 1 ConvTranspose2d, 2 Conv3d (conv_transpose_fuzz_case.hpp has the
+//      ConvTranspose layout; Conv3d reads the conv layout below)
 //   1: flags: 1 double, 2 non-contiguous input, 4 gaussian data, 8 NaN/Inf in
 //      the input, 16 also run the functional form, 32 no bias
 //   then per kind (param(): byte < 240 -> lo + byte % span, else one of the
@@ -30,7 +33,7 @@
 //          dilation), padding kind (% 8: 4 same, 5 valid, else explicit) and
 //          D padding values, padding mode (% 5; 4 is an out-of-range enum
 //          value), input rank (% 8: 0 unbatched, 1 and 2 wrong ranks), batch
-//          (% 4), input channel tweak, D spatial sizes (% 13 for 2-d, % 25 for 1-d)
+//          (% 4), input channel tweak, D spatial sizes (% 7 for 3-d, % 13 for 2-d, % 25 for 1-d)
 //   linear: in_features, out_features, rank (1 + % 3), 2 leading sizes (% 4), last-dim tweak
 //   bilinear: in1, in2, out, rank (1 + % 3), 2 leading sizes (% 4), mismatch kind (% 8)
 //   then: 8 bytes of generator seed (gaussian data), 4 special positions and
@@ -407,6 +410,22 @@ ConvVerdict<D> judge(const ConvCase<D>& c) {
   v.products *= output;
   v.output_elements = output;
   // Buffers are needed only when there is an image to convolve.
+  if constexpr (D == 3) {
+    // Conv3d runs im2col + GEMM (kernels/conv_plan.hpp's plan_conv<3>): a column tile of at most the whole
+    // column matrix, and index tables of sum(kernel * output) entries, allowed up to
+    // max(2^22, 4 * (input volume + output volume)).
+    if (!pointwise && batch > 0) {
+      Big entries = 0, volume_in = 1, volume_out = 1;
+      for (std::size_t d = 0; d < D; ++d) {
+        entries += big(c.kernel[d]) * out[d];
+        volume_in *= big(in[d]);
+        volume_out *= out[d];
+      }
+      v.may_refuse_for_size =
+          !allocatable<T>(workspace) || entries > std::max(Big(1 << 22), 4 * (volume_in + volume_out));
+    }
+    return v;
+  }
   if (!pointwise && batch > 0) {
     // The phase-plane tables: stride_h * stride_w + stride_w * (ceil(padded_w / stride_w) + 2) entries, the
     // strides clamped to the padded size (a larger one changes nothing), allowed up to
@@ -486,7 +505,7 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
   index_t channels = c.in_channels >= 1 && c.in_channels <= 64 ? c.in_channels : 1 + channel_tweak % 4;
   if (channel_tweak % 16 == 3) channels += 1;
   std::vector<index_t> spatial;
-  for (std::size_t d = 0; d < D; ++d) spatial.push_back(reader.small(0, D == 1 ? 25 : 13));
+  for (std::size_t d = 0; d < D; ++d) spatial.push_back(reader.small(0, D == 1 ? 25 : D == 2 ? 13 : 7));
   if (rank_kind == 0) {
     c.input_shape = {channels};
   } else if (rank_kind == 1) {
@@ -612,6 +631,9 @@ Outcome run_conv(ByteReader& reader, std::uint8_t flags) {
         [&] {
           if constexpr (D == 1) {
             functional = strata::nn::functional::conv1d(input, layer->weight(), layer->bias(), c.stride, padding,
+                                                        c.dilation, c.groups);
+          } else if constexpr (D == 3) {
+            functional = strata::nn::functional::conv3d(input, layer->weight(), layer->bias(), c.stride, padding,
                                                         c.dilation, c.groups);
           } else {
             functional = strata::nn::functional::conv2d(input, layer->weight(), layer->bias(), c.stride, padding,
@@ -817,14 +839,28 @@ Outcome run_bilinear(ByteReader& reader, std::uint8_t flags) {
   return outcome;
 }
 
+}  // namespace strata_fuzz
+
+#include "conv_transpose_fuzz_case.hpp"  // ConvTranspose1d / ConvTranspose2d, on the helpers above
+
+namespace strata_fuzz {
+
 /// Decodes and runs one case; never throws.
 inline Outcome run_case(const std::uint8_t* data, std::size_t size) {
   ByteReader reader(data, size);
-  const int kind = reader.byte() % 4;
+  // Bytes below 240 keep the first four kinds (the corpus predates the others); 240..255 pick the later ones.
+  const std::uint8_t kind_byte = reader.byte();
+  const int kind = kind_byte < 240 ? kind_byte % 4 : 4 + (kind_byte - 240) % 3;
   const std::uint8_t flags = reader.byte();
   const bool is_double = (flags & kDouble) != 0;
   try {
     switch (kind) {
+      case 4:
+        return is_double ? run_conv_transpose<1, double>(reader, flags) : run_conv_transpose<1, float>(reader, flags);
+      case 5:
+        return is_double ? run_conv_transpose<2, double>(reader, flags) : run_conv_transpose<2, float>(reader, flags);
+      case 6:
+        return is_double ? run_conv<3, double>(reader, flags) : run_conv<3, float>(reader, flags);
       case 0:
         return is_double ? run_conv<1, double>(reader, flags) : run_conv<1, float>(reader, flags);
       case 1:

@@ -2,7 +2,8 @@
 """Writes the conv fuzzer's seed corpus: tests/fuzz/corpus/seed-*.
 
 Each seed is one hand-picked case in the byte layout that
-tests/fuzz/conv_fuzz_case.hpp decodes (kept in step with it): the padding
+tests/fuzz/conv_fuzz_case.hpp and conv_transpose_fuzz_case.hpp decode (kept in step
+with them), for Conv1d, Conv2d, Conv3d, ConvTranspose1d / 2d, Linear and Bilinear: the padding
 modes, 'same' and 'valid', groups, depthwise, dilation, stride, unbatched and
 empty inputs, non-contiguous layouts, both dtypes, NaN/Inf data, and one case
 for each way an input can be invalid (zero, negative and huge sizes, wrong
@@ -46,6 +47,37 @@ def conv(d, groups=1, in_pg=1, out_pg=1, kernel=3, stride=1, dilation=1, padding
     out.append(batch)
     out.append(channel_tweak)
     out += [s for s in spatial]
+    return out
+
+
+def conv3d(**kwargs):
+    """A Conv3d case: the conv layout with three spatial dimensions, kind byte 242."""
+    out = conv(3, **kwargs)
+    out[0] = 242
+    return out
+
+
+def conv_transpose(d, groups=1, in_pg=1, out_pg=1, kernel=3, stride=1, dilation=1, padding=0, output_padding=0,
+                   mode=ZEROS, rank="batched", batch=2, spatial=None, size_kind=None, offsets=None, flags=0, tweak=0,
+                   channel_tweak=0):
+    """A ConvTranspose1d / 2d case (kind bytes 240 / 241, tests/fuzz/conv_transpose_fuzz_case.hpp).
+    mode: ZEROS, REFLECT, REPLICATE, CIRCULAR or BAD_MODE (all but zeros are refused);
+    size_kind: None, "spatial", "full" or "wrong_count"; offsets: per dimension, -1 .. 2 from the smallest size."""
+    as_list = lambda v: list(v) if isinstance(v, (list, tuple)) else [v] * d
+    kernel, stride, dilation, padding, output_padding = map(as_list, (kernel, stride, dilation, padding,
+                                                                      output_padding))
+    spatial = as_list(spatial if spatial is not None else 5)
+    out = [240 + d - 1, flags, param(groups, 1, 4), param(in_pg, 1, 3), param(out_pg, 1, 3), tweak]
+    for i in range(d):
+        out += [param(kernel[i], 1, 5), param(stride[i], 1, 3), param(dilation[i], 1, 3), param(padding[i], 0, 4),
+                param(output_padding[i], 0, 3)]
+    out.append(0 if mode == ZEROS else {REFLECT: 4, REPLICATE: 5, CIRCULAR: 6, BAD_MODE: 7}[mode])
+    out.append({"unbatched": 0, "too_few_dims": 1, "too_many_dims": 2, "batched": 3}[rank])
+    out.append(batch)
+    out.append(channel_tweak)
+    out += [s for s in spatial]
+    out.append({None: 0, "spatial": 4, "full": 5, "wrong_count": 6}[size_kind])
+    out += [o + 1 for o in as_list(offsets if offsets is not None else 0)]
     return out
 
 
@@ -134,6 +166,50 @@ SEEDS = {
     "bilinear-bad-out-negative": bilinear(3, 2, -1),
 }
 
+# The later layers, written after the seeds above with a generator of their own, so that adding them left
+# every earlier seed byte for byte as it was.
+LATER_SEEDS = {
+    # ConvTranspose1d / ConvTranspose2d
+    "convt1d-k3": conv_transpose(1, in_pg=2, out_pg=3, spatial=6),
+    "convt1d-upsample-s2-p1-k4": conv_transpose(1, in_pg=2, out_pg=2, kernel=4, stride=2, padding=1),
+    "convt1d-op1-groups2-double": conv_transpose(1, groups=2, in_pg=2, out_pg=1, stride=2, padding=1,
+                                                 output_padding=1, flags=DOUBLE | FUNCTIONAL),
+    "convt1d-unbatched-dilated": conv_transpose(1, in_pg=2, dilation=2, padding=2, rank="unbatched", spatial=4),
+    "convt1d-output-size-top": conv_transpose(1, stride=3, size_kind="spatial", offsets=2),
+    "convt1d-empty-batch": conv_transpose(1, in_pg=2, stride=2, batch=0),
+    "convt2d-dcgan-s2-p1-k4": conv_transpose(2, in_pg=3, out_pg=2, kernel=4, stride=2, padding=1,
+                                             flags=GAUSSIAN | SPECIAL_VALUES),
+    "convt2d-mixed-noncontig": conv_transpose(2, groups=2, in_pg=2, out_pg=2, kernel=(3, 2), stride=(2, 1),
+                                              padding=(1, 0), output_padding=(1, 0), dilation=(1, 2),
+                                              flags=NONCONTIG | NO_BIAS, spatial=(4, 5)),
+    "convt2d-output-size-full-double": conv_transpose(2, in_pg=2, stride=2, padding=1, size_kind="full",
+                                                      offsets=(1, 0), flags=DOUBLE | FUNCTIONAL),
+    "convt2d-depthwise-unbatched": conv_transpose(2, groups=3, kernel=3, padding=1, rank="unbatched"),
+    "convt2d-bad-output-padding": conv_transpose(2, stride=2, output_padding=2),
+    "convt2d-bad-output-size-below": conv_transpose(2, stride=2, size_kind="spatial", offsets=(-1, 0)),
+    "convt2d-bad-output-size-count": conv_transpose(2, stride=2, size_kind="wrong_count"),
+    "convt2d-bad-mode-reflect": conv_transpose(2, padding=1, mode=REFLECT),
+    "convt2d-bad-mode-enum": conv_transpose(2, mode=BAD_MODE),
+    "convt2d-bad-too-small": conv_transpose(2, kernel=1, padding=3, spatial=(2, 2)),
+    "convt2d-bad-channels": conv_transpose(2, in_pg=2, channel_tweak=3),
+    "convt2d-bad-huge-kernel": conv_transpose(2, kernel=(1 << 40, 3)),
+    "convt1d-bad-huge-stride": conv_transpose(1, stride=2**63 - 1, spatial=3),
+    # Conv3d
+    "conv3d-3x3x3-p1": conv3d(in_pg=2, out_pg=2, padding=1, spatial=(4, 5, 5)),
+    "conv3d-reflect-same-double": conv3d(in_pg=2, kernel=(3, 2, 3), pad_kind="same", mode=REFLECT, flags=DOUBLE,
+                                         spatial=(4, 4, 5)),
+    "conv3d-circular-s2-groups2": conv3d(groups=2, in_pg=1, out_pg=2, stride=(2, 1, 2), padding=(1, 2, 1),
+                                         mode=CIRCULAR, spatial=(5, 4, 6)),
+    "conv3d-replicate-unbatched-noncontig": conv3d(in_pg=2, padding=(2, 1, 0), mode=REPLICATE, rank="unbatched",
+                                                   flags=NONCONTIG | FUNCTIONAL, spatial=(3, 4, 4)),
+    "conv3d-depthwise-dilated": conv3d(groups=3, out_pg=2, dilation=(1, 2, 1), padding=1, spatial=(4, 6, 4)),
+    "conv3d-pointwise-specials": conv3d(in_pg=3, out_pg=2, kernel=1, flags=GAUSSIAN | SPECIAL_VALUES,
+                                        spatial=(3, 3, 4)),
+    "conv3d-bad-kernel-larger": conv3d(kernel=(3, 3, 5), spatial=(4, 4, 3)),
+    "conv3d-bad-reflect-padding": conv3d(padding=(1, 1, 4), mode=REFLECT, spatial=(4, 4, 4)),
+    "conv3d-bad-huge-padding": conv3d(padding=(1 << 40, 1, 1)),
+}
+
 
 def main():
     out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
@@ -147,7 +223,12 @@ def main():
         data = bytes(header) + bytes(rng.randrange(256) for _ in range(8 + 1200))
         with open(os.path.join(out_dir, "seed-" + name), "wb") as f:
             f.write(data)
-    print(f"wrote {len(SEEDS)} seeds to {out_dir}", file=sys.stderr)
+    later = random.Random(20261202)
+    for name, header in sorted(LATER_SEEDS.items()):
+        data = bytes(header) + bytes(later.randrange(256) for _ in range(8 + 1200))
+        with open(os.path.join(out_dir, "seed-" + name), "wb") as f:
+            f.write(data)
+    print(f"wrote {len(SEEDS) + len(LATER_SEEDS)} seeds to {out_dir}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -235,6 +235,13 @@ TYPED_TEST(Conv3dTest, ShapesUnbatchedAndNonContiguous) {
   const Tensor x = base.permute({0, 4, 3, 2, 1});
   ASSERT_FALSE(x.is_contiguous());
   EXPECT_TRUE(strata_test::same_bits(conv(x), conv(x.contiguous())));
+  // conv_output_shape answers a shape too large for memory as forward's checks do, without planning it (a
+  // fuzz finding: a 2^41-deep output made the im2col plan's index tables a std::bad_alloc).
+  const index_t deep = index_t{1} << 40;
+  EXPECT_EQ(strata::nn::conv_output_shape(Conv3dOptions(1, 1, 3).padding({deep, 1, 1}), {2, 1, 1, 1, 1}),
+            (Shape{2, 1, 2 * deep - 1, 1, 1}));
+  EXPECT_THROW_WITH(Conv3d<TypeParam>(Conv3dOptions(1, 1, 3).padding({deep, 1, 1}))(Tensor::zeros({2, 1, 1, 1, 1})),
+                    strata::Error, "refusing to allocate");
 }
 
 TYPED_TEST(Conv3dTest, ParametersAndPrinting) {

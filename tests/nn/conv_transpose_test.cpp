@@ -9,6 +9,7 @@
 // runs to_conv of every stride-1 case against torch's output.
 #include <array>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -181,6 +182,28 @@ TYPED_TEST(ConvTransposeTest, MatchesNaiveReferenceOverOptionGrid) {
           }
   EXPECT_GT(checked, 40);
   ::testing::Test::RecordProperty("worst_abs_diff", std::to_string(worst));
+}
+
+TYPED_TEST(ConvTransposeTest, HugeStrideOnOneInputPosition) {
+  using Tensor = typename TestFixture::Tensor;
+  // One input position: the stride places nothing, whatever its size (a fuzz finding: a stride of
+  // INT64_MAX overflowed the overlap-add's ceiling divisions and dropped a tap). Output 0*s - 2 + 3*2 + 1 + 1 = 6.
+  const index_t huge = std::numeric_limits<index_t>::max();
+  ConvTranspose1d<TypeParam> m(ConvTranspose1dOptions(3, 6, 3).stride(huge).padding(1).output_padding(1).dilation(3)
+                                   .groups(3));
+  strata::Generator gen(11);
+  const Tensor x = Tensor::randn({3, 1}, gen);
+  const Tensor y = m(x);
+  ASSERT_EQ(y.shape(), (Shape{6, 6}));
+  strata_test::ReferenceConv ref = strata_test::reference_conv_transpose<1, TypeParam>(
+      x.unsqueeze(0), m.weight(), m.bias(), {huge}, {1}, {1}, {3}, 3);
+  ref.shape = y.shape();
+  EXPECT_TRUE(strata_test::matches_reference(y, ref));
+  ConvTranspose2d<TypeParam> m2(ConvTranspose2dOptions(2, 2, 2).stride({huge, 2}));
+  const Tensor x2 = Tensor::randn({1, 2, 1, 3}, gen);
+  EXPECT_TRUE(strata_test::matches_reference(
+      m2(x2), strata_test::reference_conv_transpose<2, TypeParam>(x2, m2.weight(), m2.bias(), {huge, 2}, {0, 0}, {0, 0},
+                                                                  {1, 1}, 1)));
 }
 
 TYPED_TEST(ConvTransposeTest, NonContiguousInputAndThreads) {

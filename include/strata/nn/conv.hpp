@@ -16,6 +16,7 @@
 #include "strata/core/error.hpp"
 #include "strata/core/generator.hpp"
 #include "strata/core/shape.hpp"
+#include "strata/core/storage.hpp"
 #include "strata/core/tensor.hpp"
 #include "strata/core/threads.hpp"
 #include "strata/kernels/conv_plan.hpp"
@@ -144,8 +145,15 @@ Shape conv_output_shape(const ConvOptions<D>& options, const Shape& input_shape)
   const auto call = strata::detail::conv_prepare<D>(who, input_shape, weight, nullptr, options.stride().array(), padding,
                                                     options.dilation().array(), options.groups(),
                                                     options.padding_mode());
-  if (call.shape.batch > 0) call.plan(options.algorithm(), get_num_threads());  // forward's planner refusals too
-  return call.output_shape();
+  const Shape output = call.output_shape();
+  // Forward's planner refusals too, for the outputs forward gets to plan: it allocates the output first, so
+  // one past the allocation limit (even in float) is refused there before planning. Planning it here could
+  // build index tables as long as that output (a 3-d im2col plan of a 2^41-deep one: a fuzz finding).
+  index_t numel = 1;
+  for (index_t size : output) numel = strata::detail::saturating_mul(numel, size);
+  const bool allocatable = numel <= static_cast<index_t>(STRATA_MAX_ALLOC_BYTES) / static_cast<index_t>(sizeof(float));
+  if (call.shape.batch > 0 && allocatable) call.plan(options.algorithm(), get_num_threads());
+  return output;
 }
 
 /// A D-dimensional convolution layer (D = 1, 2 or 3), torch.nn.Conv1d /

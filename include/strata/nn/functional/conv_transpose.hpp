@@ -51,8 +51,15 @@ Tensor<T> conv_transpose_forward(const char* who, const Tensor<T>& input, const 
                                      padding, output_padding, dilation, groups);
   Tensor<T> output = Tensor<T>::empty(conv_transpose_output_shape_of<D>(s, input.dim() == static_cast<index_t>(D + 2)));
   if (s.batch == 0) return output;  // nothing to plan or compute
+  // Along a dimension with one input position the stride places nothing, so the kernel gets 1: the same
+  // output, and col2im's ceiling divisions by the stride (kernels/col2im.hpp) overflow for strides near
+  // INT64_MAX (a fuzz finding: ConvTranspose1d(stride=INT64_MAX) on a length-1 input lost a tap).
+  kernels::ConvTransposeShape<D> geometry = s;
+  for (std::size_t d = 0; d < D; ++d) {
+    if (geometry.input[d] == 1) geometry.stride[d] = 1;
+  }
   // Each call owns its plan and workspace, so concurrent forwards never share one.
-  const kernels::ConvTransposePlan<D> plan = kernels::plan_conv_transpose(s, get_num_threads());
+  const kernels::ConvTransposePlan<D> plan = kernels::plan_conv_transpose(geometry, get_num_threads());
   const Tensor<T> x = input.contiguous();  // unbatched data is already (1, C, ...) in memory
   const Tensor<T> w = weight.contiguous();
   const Tensor<T> b = bias.defined() ? bias.contiguous() : bias;
