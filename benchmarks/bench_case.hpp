@@ -41,6 +41,10 @@ void add_arithmetic_cases(std::vector<Case>& cases);
 void add_activation_cases(std::vector<Case>& cases);
 /// BatchNorm2d, MaxPool2d (the ResNet stem), AvgPool2d, global AdaptiveAvgPool2d (pool_bn_cases.cpp).
 void add_pool_bn_cases(std::vector<Case>& cases);
+/// ConvTranspose2d(64, 32, 4, 2, 1), a DCGAN generator, Conv3d(16, 32, 3, padding 1) (conv_transpose_cases.cpp).
+void add_conv_transpose_cases(std::vector<Case>& cases);
+/// load_pt beside load_safetensors on one 84 MB state_dict (io_cases.cpp).
+void add_io_cases(std::vector<Case>& cases);
 
 /// Whole models: torchvision's ResNet-18 and MobileNetV2 on [1, 3, 224, 224], libtorch through TorchScript
 /// (model_cases.cpp).

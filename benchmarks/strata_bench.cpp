@@ -4,6 +4,13 @@
 // libtorch run alternately for several rounds and the table reports the median
 // of the per-round time ratios, which stays stable on a noisy shared machine.
 //
+// Before anything else it prints what bounds every row: the compiler, flags
+// and instruction sets the binary was built with, and the machine's limits
+// measured in the same run (fp32 FMA peak, streaming read and triad
+// bandwidth, at 1 and 2 threads); the table then shows the fraction of the
+// limit each side reaches (roofline: a case whose flops per byte of memory
+// traffic, Case::bytes, fall below peak / bandwidth is memory-bound).
+//
 // Extra flags (besides Google Benchmark's, e.g. --benchmark_filter, which
 // selects the table's cases too):
 //   --compare_rounds=N      rounds per case and thread count (default 15)
@@ -27,6 +34,7 @@
 
 #include "alloc_counter.hpp"
 #include "bench_case.hpp"
+#include "machine_limits.hpp"
 #include "torch_bridge.hpp"
 
 namespace strata_bench {
@@ -152,14 +160,41 @@ std::string format_time(double seconds) {
 
 std::string format_mb(std::int64_t bytes) { return format("%.2f MB", static_cast<double>(bytes) / 1e6); }
 
-void print_table(const std::vector<Case>& cases, const Settings& settings) {
+/// The fraction of the machine's limit one run of c in `seconds` reaches on
+/// `threads` threads: of the FMA peak ("peak") for compute-bound cases, of
+/// the read bandwidth of a working set that large ("bw") for memory-bound
+/// ones (flops / bytes below peak / bandwidth, or no flops at all).
+std::string limit_fraction(const Case& c, double seconds, int threads, const MachineLimits& limits) {
+  if (seconds <= 0) return "-";
+  const double peak = limits.peak(threads), bandwidth = limits.bandwidth(c.bytes, threads);
+  const bool memory_bound = c.bytes > 0 && (c.flops <= 0 || c.flops / c.bytes < peak / bandwidth);
+  if (memory_bound) return format("%.0f%% bw", 100.0 * c.bytes / seconds / bandwidth);
+  if (c.flops <= 0) return "-";
+  return format("%.0f%% peak", 100.0 * c.flops / seconds / peak);
+}
+
+void print_build_and_limits(const MachineLimits& limits) {
+  std::cout << "strata_bench built with " << compiler_description() << ", flags: " << build_flags() << "\n"
+            << "instruction sets: " << instruction_sets() << "\n"
+            << format("fp32 FMA peak (measured now): %.0f GFLOP/s on 1 thread, ", limits.peak_gflops[0])
+            << format("%.0f on 2\n", limits.peak_gflops[1]) << "memory read bandwidth (measured now):";
+  for (int s = 0; s < MachineLimits::kReadSizes; ++s) {
+    std::cout << (s > 0 ? ";" : "") << format(" %.0f MB: ", MachineLimits::kReadMegabytes[s])
+              << format("%.1f GB/s on 1 thread, ", limits.read_gbs[s][0]) << format("%.1f on 2", limits.read_gbs[s][1]);
+  }
+  std::cout << format("\nSTREAM triad 3 x 64 MB: %.1f GB/s on 1 thread, ", limits.triad_gbs[0])
+            << format("%.1f on 2\n", limits.triad_gbs[1]) << std::endl;
+}
+
+void print_table(const std::vector<Case>& cases, const Settings& settings, const MachineLimits& limits) {
   const bool with_torch = libtorch_available();
   std::cout << "\n" << (with_torch ? "strata vs " : "strata alone; ") << libtorch_description() << "\n"
             << (with_torch ? "side by side: " : "") << settings.rounds << " interleaved rounds per row, samples of >= "
             << settings.sample_seconds * 1e3 << " ms"
             << (with_torch ? "; ratio = median over rounds of strata time / libtorch time" : "") << "\n\n";
-  std::cout << "| case | threads | strata | GFLOP/s | libtorch | ratio | goal | workspace strata / libtorch |\n"
-            << "|---|---|---|---|---|---|---|---|\n";
+  std::cout << "| case | threads | strata | GFLOP/s | libtorch | ratio | of limit strata / libtorch | goal | workspace "
+               "strata / libtorch |\n"
+            << "|---|---|---|---|---|---|---|---|---|\n";
   int met = 0, missed = 0;
   std::map<std::string, double> strata_seconds;  // "<name>/<threads>"
   for (const Case& c : cases) {
@@ -186,7 +221,10 @@ void print_table(const std::vector<Case>& cases, const Settings& settings) {
                                 : format("%.1f GB/s", c.bytes / row.strata_s * 1e-9))
                 << " | "
                 << (with_torch ? format_time(row.torch_s) : "-") << " | "
-                << (with_torch ? format("%.2f", row.ratio) : "-") << " | " << goal << " | " << workspace << " |"
+                << (with_torch ? format("%.2f", row.ratio) : "-") << " | "
+                << limit_fraction(c, row.strata_s, threads, limits) << " / "
+                << (with_torch ? limit_fraction(c, row.torch_s, threads, limits) : "-") << " | " << goal << " | "
+                << workspace << " |"
                 << std::endl;
     }
   }
@@ -237,6 +275,8 @@ int main(int argc, char** argv) {
   Settings settings = parse_own_flags(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const MachineLimits limits = measure_machine_limits();
+  print_build_and_limits(limits);
 
   std::vector<Case> cases;
   add_linear_cases(cases);
@@ -244,6 +284,8 @@ int main(int argc, char** argv) {
   add_arithmetic_cases(cases);
   add_activation_cases(cases);
   add_pool_bn_cases(cases);
+  add_conv_transpose_cases(cases);
+  add_io_cases(cases);
 
   add_model_cases(cases);
 
@@ -257,7 +299,7 @@ int main(int argc, char** argv) {
     register_benchmarks(selected);
     benchmark::RunSpecifiedBenchmarks();
   }
-  if (settings.compare) print_table(selected, settings);
+  if (settings.compare) print_table(selected, settings, limits);
   benchmark::Shutdown();
   return 0;
 }

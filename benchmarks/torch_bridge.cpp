@@ -78,7 +78,47 @@ Runner torch_conv(const strata::Tensor<float>& x, const strata::Tensor<float>& w
   if (x.dim() == 3) {
     return make_runner({x, w, b}, [=] { return at::conv1d(tx, tw, tb, stride, padding, dilation, groups); });
   }
+  if (x.dim() == 5) {
+    return make_runner({x, w, b}, [=] { return at::conv3d(tx, tw, tb, stride, padding, dilation, groups); });
+  }
   return make_runner({x, w, b}, [=] { return at::conv2d(tx, tw, tb, stride, padding, dilation, groups); });
+}
+
+Runner torch_conv_transpose(const strata::Tensor<float>& x, const strata::Tensor<float>& w,
+                            const strata::Tensor<float>& b, const std::vector<std::int64_t>& stride,
+                            const std::vector<std::int64_t>& padding, const std::vector<std::int64_t>& output_padding,
+                            std::int64_t groups, const std::vector<std::int64_t>& dilation) {
+  at::Tensor tx = view_of(x), tw = view_of(w), tb = b.defined() ? view_of(b) : at::Tensor();
+  if (x.dim() == 3) {
+    return make_runner({x, w, b}, [=] {
+      return at::conv_transpose1d(tx, tw, tb, stride, padding, output_padding, groups, dilation);
+    });
+  }
+  return make_runner({x, w, b}, [=] {
+    return at::conv_transpose2d(tx, tw, tb, stride, padding, output_padding, groups, dilation);
+  });
+}
+
+Runner torch_dcgan_generator(const strata::Tensor<float>& z, const std::vector<strata::Tensor<float>>& weights,
+                             const std::vector<strata::Tensor<float>>& biases) {
+  std::vector<at::Tensor> tw, tb;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    tw.push_back(view_of(weights[i]));
+    tb.push_back(biases[i].defined() ? view_of(biases[i]) : at::Tensor());
+  }
+  std::vector<strata::Tensor<float>> keep = weights;
+  keep.insert(keep.end(), biases.begin(), biases.end());
+  keep.push_back(z);
+  at::Tensor tz = view_of(z);
+  return make_runner(keep, [=] {
+    at::Tensor h = tz;
+    for (std::size_t i = 0; i < tw.size(); ++i) {
+      const std::int64_t s = i == 0 ? 1 : 2, p = i == 0 ? 0 : 1;
+      h = at::conv_transpose2d(h, tw[i], tb[i], {s, s}, {p, p});
+      h = i + 1 < tw.size() ? at::relu(h) : at::tanh(h);
+    }
+    return h;
+  });
 }
 
 Runner torch_im2col(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
@@ -189,6 +229,15 @@ Runner torch_conv(const strata::Tensor<float>&, const strata::Tensor<float>&, co
 }
 Runner torch_im2col(const strata::Tensor<float>&, const std::vector<std::int64_t>&, const std::vector<std::int64_t>&,
                     const std::vector<std::int64_t>&, const std::vector<std::int64_t>&) {
+  return {};
+}
+Runner torch_conv_transpose(const strata::Tensor<float>&, const strata::Tensor<float>&, const strata::Tensor<float>&,
+                            const std::vector<std::int64_t>&, const std::vector<std::int64_t>&,
+                            const std::vector<std::int64_t>&, std::int64_t, const std::vector<std::int64_t>&) {
+  return {};
+}
+Runner torch_dcgan_generator(const strata::Tensor<float>&, const std::vector<strata::Tensor<float>>&,
+                             const std::vector<strata::Tensor<float>>&) {
   return {};
 }
 

@@ -26,10 +26,19 @@ Runner torch_linear(const strata::Tensor<float>& x, const strata::Tensor<float>&
 /// at::bilinear(x1, x2, w, b).
 Runner torch_bilinear(const strata::Tensor<float>& x1, const strata::Tensor<float>& x2,
                       const strata::Tensor<float>& w, const strata::Tensor<float>& b);
-/// at::conv1d / at::conv2d (chosen by x's rank) with zero padding.
+/// at::conv1d / at::conv2d / at::conv3d (chosen by x's rank) with zero padding.
 Runner torch_conv(const strata::Tensor<float>& x, const strata::Tensor<float>& w, const strata::Tensor<float>& b,
                   const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& padding,
                   const std::vector<std::int64_t>& dilation, std::int64_t groups);
+/// at::conv_transpose1d / at::conv_transpose2d (chosen by x's rank), torch's argument order.
+Runner torch_conv_transpose(const strata::Tensor<float>& x, const strata::Tensor<float>& w,
+                            const strata::Tensor<float>& b, const std::vector<std::int64_t>& stride,
+                            const std::vector<std::int64_t>& padding, const std::vector<std::int64_t>& output_padding,
+                            std::int64_t groups, const std::vector<std::int64_t>& dilation);
+/// DCGAN's generator on z: at::conv_transpose2d with weights[i], biases[i] (kernel 4; stride 1, padding 0
+/// first, then stride 2, padding 1), at::relu between the layers, at::tanh after the last.
+Runner torch_dcgan_generator(const strata::Tensor<float>& z, const std::vector<strata::Tensor<float>>& weights,
+                             const std::vector<strata::Tensor<float>>& biases);
 /// at::im2col (torch.nn.functional.unfold) of a 4-D input.
 Runner torch_im2col(const strata::Tensor<float>& x, const std::vector<std::int64_t>& kernel,
                     const std::vector<std::int64_t>& dilation, const std::vector<std::int64_t>& padding,
